@@ -1,0 +1,31 @@
+"""Where the agent keeps its state: ``$TFDASH_HOME`` (default ``~/.tfdash``), mode 0700."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def tfdash_home() -> Path:
+    """The state directory, absolute; not created here."""
+    value = os.environ.get("TFDASH_HOME")
+    home = Path(value).expanduser() if value else Path.home() / ".tfdash"
+    return home.absolute()
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as 0700 directories; tighten an existing one we own."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def jobs_dir() -> Path:
+    return ensure_private_dir(ensure_private_dir(tfdash_home()) / "jobs")
+
+
+def requests_dir() -> Path:
+    """Client request ids of state-changing calls, for idempotent retries."""
+    return ensure_private_dir(ensure_private_dir(tfdash_home()) / "requests")

@@ -1,0 +1,3 @@
+"""tfdash: a terminal dashboard for TensorFlow training in remote containers."""
+
+__version__ = "0.1.0"

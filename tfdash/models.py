@@ -1,0 +1,208 @@
+"""Plain data shared by the transport, services, UI and CLI (no I/O, no Textual)."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from remote_agent import protocol
+
+
+class JobState(enum.StrEnum):
+    STARTING = protocol.STATE_STARTING
+    RUNNING = protocol.STATE_RUNNING
+    SUCCEEDED = protocol.STATE_SUCCEEDED
+    FAILED = protocol.STATE_FAILED
+    STOPPED = protocol.STATE_STOPPED
+    LOST = protocol.STATE_LOST
+
+    @property
+    def is_active(self) -> bool:
+        return self.value in protocol.ACTIVE_STATES
+
+
+class LaunchMode(enum.StrEnum):
+    TMUX = protocol.MODE_TMUX
+    NOHUP = protocol.MODE_NOHUP
+    AUTO = protocol.MODE_AUTO
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the agent reports it (docs/protocol.md, "The job object")."""
+
+    id: str
+    name: str
+    command: str
+    cwd: str
+    state: JobState
+    mode: str
+    env: dict[str, str] = field(default_factory=dict)
+    gpus: str | None = None
+    pid: int | None = None
+    pgid: int | None = None
+    supervisor_pid: int | None = None
+    created_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    exit_code: int | None = None
+    signal: str | None = None
+    error: str | None = None
+    stop_requested_at: float | None = None
+    tmux_session: str | None = None
+    job_dir: str = ""
+    log_path: str = ""
+    request_id: str | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Job:
+        names = cls.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in names}
+        values["state"] = JobState(data["state"])
+        values["env"] = dict(data.get("env") or {})
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job as printed by `tfdash jobs --json`."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["state"] = self.state.value
+        return out
+
+    def runtime(self, now: float | None = None) -> float | None:
+        """Seconds the command has run (so far, if it still runs)."""
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else (now or time.time())
+        return max(0.0, end - self.started_at)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a person asks to launch; ``to_wire`` gives `jobs.launch` params."""
+
+    name: str
+    command: str
+    cwd: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    mode: LaunchMode = LaunchMode.AUTO
+    gpus: str | None = None
+    log_max_bytes: int | None = None
+    log_backups: int | None = None
+
+    def to_wire(self, request_id: str) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "request_id": request_id,
+            "name": self.name,
+            "command": self.command,
+            "env": dict(self.env),
+            "mode": self.mode.value,
+        }
+        if self.cwd is not None:
+            params["cwd"] = self.cwd
+        if self.gpus is not None:
+            params["gpus"] = self.gpus
+        log: dict[str, int] = {}
+        if self.log_max_bytes is not None:
+            log["max_bytes"] = self.log_max_bytes
+        if self.log_backups is not None:
+            log["backups"] = self.log_backups
+        if log:
+            params["log"] = log
+        return params
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    tmux: str | None = None
+    nvml: bool = False
+    nvidia_smi: str | None = None
+    tensorboard: bool = False
+    tensorflow: str | None = None
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """The agent's answer to `hello`."""
+
+    agent_version: str
+    protocol_version: int
+    python_version: str
+    python_executable: str
+    hostname: str
+    user: str
+    tfdash_home: str
+    capabilities: Capabilities
+    agent_pid: int | None = None
+    time: float | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> HostInfo:
+        caps = data.get("capabilities") or {}
+        python = data.get("python") or {}
+        return cls(
+            agent_version=str(data.get("agent_version", "?")),
+            protocol_version=int(data.get("protocol_version", 0)),
+            python_version=str(python.get("version", "?")),
+            python_executable=str(python.get("executable", "?")),
+            hostname=str(data.get("hostname", "?")),
+            user=str(data.get("user", "?")),
+            tfdash_home=str(data.get("tfdash_home", "")),
+            capabilities=Capabilities(
+                tmux=caps.get("tmux"),
+                nvml=bool(caps.get("nvml")),
+                nvidia_smi=caps.get("nvidia_smi"),
+                tensorboard=bool(caps.get("tensorboard")),
+                tensorflow=caps.get("tensorflow"),
+            ),
+            agent_pid=data.get("pid"),
+            time=data.get("time"),
+        )
+
+
+@dataclass(frozen=True)
+class LogCursor:
+    """Where a log read stopped: the file's inode and the byte offset in it."""
+
+    inode: int
+    offset: int
+
+    def to_wire(self) -> dict[str, int]:
+        return {"inode": self.inode, "offset": self.offset}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> LogCursor:
+        return cls(inode=int(data["inode"]), offset=int(data["offset"]))
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """One `logs.read` answer: whole lines of text and the cursor after them."""
+
+    text: str
+    cursor: LogCursor
+    eof: bool
+    job_state: JobState
+
+
+class HostState(enum.StrEnum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """What the UI shows about one host's connection."""
+
+    name: str
+    state: HostState
+    message: str = ""
+    attempt: int = 0
+    retry_at: float | None = None
+    info: HostInfo | None = None
+    connected_at: float | None = None
+    last_data_at: float | None = None
