@@ -10,6 +10,7 @@ sees exactly what an old one left.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import secrets
 import shutil
@@ -29,6 +30,7 @@ from .validate import JOB_ID_RE, check_job_id
 
 LAUNCH_WAIT_S = 10.0
 STARTING_TIMEOUT_S = 30.0
+REQUEST_TTL_S = 7 * 24 * 3600.0
 
 
 class JobStore:
@@ -38,6 +40,15 @@ class JobStore:
         self.home = home
         self.jobs_root = ensure_private_dir(ensure_private_dir(home) / "jobs")
         self.requests_root = ensure_private_dir(home / "requests")
+        self._prune_requests()
+
+    def _prune_requests(self) -> None:
+        """Forget request ids older than any client would still retry."""
+        cutoff = time.time() - REQUEST_TTL_S
+        for entry in os.scandir(str(self.requests_root)):
+            with contextlib.suppress(OSError):
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -294,3 +294,30 @@ def test_remove_refuses_a_running_job_and_deletes_an_ended_one(agent: AgentProce
     assert agent.call("jobs.remove", {"id": job["id"]}) == {"id": job["id"], "removed": True}
     assert not Path(str(job["job_dir"])).exists()
     assert agent.error("jobs.get", {"id": job["id"]})["code"] == protocol.NOT_FOUND
+
+
+def test_killing_the_tmux_session_does_not_kill_the_job(
+    agent: AgentProcess, tmux_env: dict[str, str]
+) -> None:
+    job = launch(agent, "sleep 2; echo still here", mode="tmux")
+    subprocess.run(
+        ["tmux", "kill-session", "-t", str(job["tmux_session"])],
+        env={**os.environ, **tmux_env},
+        check=True,
+    )
+    done = agent.wait_final(str(job["id"]))
+    assert done["state"] == "succeeded"
+    assert agent.read_log(str(job["id"])) == "still here\n"
+
+
+def test_old_request_records_are_pruned_by_a_new_agent(
+    agent_factory: Callable[..., AgentProcess],
+) -> None:
+    first = agent_factory()
+    launch(first, "true", request_id="c-old")
+    record = first.home / "requests" / "c-old.json"
+    assert record.exists()
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(record, (week_ago, week_ago))
+    agent_factory().call("jobs.list")
+    assert not record.exists()
