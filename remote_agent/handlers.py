@@ -10,6 +10,7 @@ from . import hostinfo, protocol, tail
 from .errors import MethodNotFound, ProtocolMismatch
 from .jobs import JobStore
 from .paths import tfdash_home
+from .streams import StreamManager
 from .validate import Params
 
 Handler = Callable[[Dict[str, Any], "RequestContext"], Any]
@@ -23,6 +24,10 @@ class RequestContext:
         self.method = method
         self.is_notification = is_notification
         self.cancelled = threading.Event()
+        # Set by the server: this connection's subscriptions.
+        self.streams: StreamManager | None = None
+        # Run after the reply is written (a subscription starts only once its id is known).
+        self.after_reply: list[Callable[[], None]] = []
 
 
 class Method:
@@ -148,3 +153,29 @@ def logs_read(params: Params, ctx: RequestContext) -> Any:
         tail_bytes=params.get_int("tail_bytes", None, minimum=0),
         cancelled=ctx.cancelled,
     )
+
+
+@registry.method("logs.subscribe")
+def logs_subscribe(params: Params, ctx: RequestContext) -> Any:
+    """Follow a job's output: ``target {job}``, ``cursor``, ``options {tail_bytes}``."""
+    target = Params(params.get_object("target"))
+    job_id = target.get_str("job", required=True)
+    job_dir = store().job_dir(job_id)
+    options = Params(params.get_object("options"))
+    source = tail.JobLogSource(
+        job_dir,
+        state_of=lambda: store().get(job_id)["state"],
+        cursor=tail.parse_cursor(params.get_object("cursor") or None),
+        tail_bytes=options.get_int("tail_bytes", None, minimum=0),
+    )
+    assert ctx.streams is not None
+    sub = ctx.streams.add(source)
+    ctx.after_reply.append(sub.start)
+    return {"sub": sub.id, "cursor": source.cursor}
+
+
+@registry.method("unsubscribe")
+def unsubscribe(params: Params, ctx: RequestContext) -> Any:
+    assert ctx.streams is not None
+    ctx.streams.remove(params.get_str("sub", required=True))
+    return {"sub": params.get_str("sub"), "unsubscribed": True}

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from . import protocol
 from .errors import AgentError, InternalError, InvalidRequest, ParseError
 from .handlers import Registry, RequestContext
+from .streams import StreamManager
 
 log = logging.getLogger("remote_agent.server")
 
@@ -34,6 +35,7 @@ class Server:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc")
         self._inflight: dict[Any, RequestContext] = {}
         self._inflight_lock = threading.Lock()
+        self.streams = StreamManager(self.notify)
         self.closed = threading.Event()
 
     def serve(self) -> None:
@@ -51,6 +53,7 @@ class Server:
             with self._inflight_lock:
                 for ctx in self._inflight.values():
                     ctx.cancelled.set()
+            self.streams.close()
             self._pool.shutdown(wait=True)
             self.closed.set()
 
@@ -111,6 +114,7 @@ class Server:
             self._cancel(params.get("id"))
             return
         ctx = RequestContext(request_id, method, is_notification)
+        ctx.streams = self.streams
         handler = self.registry.lookup(method)
         if handler.inline:
             self._run(handler, params, ctx)
@@ -135,6 +139,8 @@ class Server:
             # A handler that honours cancellation raises RequestCancelled itself; one that
             # finished its work anyway reports what it did.
             self._reply(ctx, result=result)
+            for callback in ctx.after_reply:
+                callback()
         finally:
             self._forget(ctx)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Tuple
 
 from . import protocol
-from .errors import InvalidParams, RequestCancelled
+from .errors import InvalidParams, NotFound, RequestCancelled
+from .streams import StreamRead, StreamSource
 
 DEFAULT_READ_BYTES = 1024 * 1024
 MAX_READ_BYTES = 8 * 1024 * 1024
@@ -146,3 +147,48 @@ def read_job_log(
                 "job_state": state,
             }
         cancelled.wait(POLL_S)
+
+
+class JobLogSource(StreamSource):
+    """A job's output as a stream: items are ``{"t": read time, "text": whole lines}``."""
+
+    kind = "logs"
+
+    def __init__(
+        self,
+        job_dir: Path,
+        state_of: Callable[[], str],
+        cursor: Cursor | None,
+        tail_bytes: int | None,
+    ) -> None:
+        self.current = job_dir / "output.log"
+        self.state_of = state_of
+        self._tail_bytes = tail_bytes
+        # Resolve the start now, so the subscribe reply can name it.
+        _, self._cursor, _, _ = read_once(self.current, cursor, 0, False, tail_bytes)
+        if cursor is not None and cursor[0] != 0:
+            self._cursor = cursor
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        return {"inode": self._cursor[0], "offset": self._cursor[1]}
+
+    def read(self, max_bytes: int) -> StreamRead:
+        try:
+            state = self.state_of()
+        except NotFound:
+            return StreamRead([], self.cursor, ended=True)
+        final = state in protocol.FINAL_STATES
+        data, self._cursor, at_end, gap = read_once(
+            self.current, self._cursor, max_bytes, final, None
+        )
+        items = [{"t": time.time(), "text": data.decode("utf-8", "replace")}] if data else []
+        return StreamRead(
+            items,
+            self.cursor,
+            size=len(data),
+            gap={"reason": "rotated away or truncated before it was read", "bytes": None}
+            if gap
+            else None,
+            ended=final and at_end,
+        )

@@ -41,8 +41,14 @@ def home(tmp_path: Path) -> Path:
 def agent_factory(home: Path, tmux_env: dict[str, str]) -> Iterator[Callable[..., AgentProcess]]:
     agents: list[AgentProcess] = []
 
+    # An empty HOME: `bash -lc` then reads no rc files of this machine's user (root's
+    # .bashrc runs `pyenv rehash`, which waits up to 60 s on a lock a killed job can leave).
+    user_home = home.parent / "user-home"
+    user_home.mkdir(exist_ok=True)
+
     def start(env: dict[str, str] | None = None, python: str = sys.executable) -> AgentProcess:
-        agent = AgentProcess(home, {**tmux_env, **(env or {})}, python=python)
+        base = {"HOME": str(user_home), **tmux_env}
+        agent = AgentProcess(home, {**base, **(env or {})}, python=python)
         agents.append(agent)
         return agent
 

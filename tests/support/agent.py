@@ -35,7 +35,7 @@ class AgentProcess:
         )
         self._lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending: dict[Any, dict[str, Any]] = {}
-        self.stray: list[dict[str, Any]] = []
+        self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
         self._next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -44,6 +44,22 @@ class AgentProcess:
         for line in self.proc.stdout:
             self._lines.put(json.loads(line))
         self._lines.put(None)
+
+    def notification(self, timeout: float = 30.0) -> dict[str, Any]:
+        """The next notification (replies that arrive meanwhile are kept for ``reply``)."""
+        deadline = time.monotonic() + timeout
+        while self.notifications.empty():
+            try:
+                message = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no notification in {timeout} s") from None
+            if message is None:
+                raise AssertionError(f"agent closed its output; stderr: {self.stderr()}")
+            if "id" in message:
+                self._pending[message["id"]] = message
+            else:
+                self.notifications.put(message)
+        return self.notifications.get()
 
     def send_raw(self, data: bytes) -> None:
         assert self.proc.stdin is not None
@@ -70,6 +86,9 @@ class AgentProcess:
                 raise AssertionError(f"no reply to request {request_id} in {timeout} s") from None
             if message is None:
                 raise AssertionError(f"agent closed its output; stderr: {self.stderr()}")
+            if "id" not in message:
+                self.notifications.put(message)
+                continue
             self._pending[message.get("id")] = message
         return self._pending.pop(request_id)
 
