@@ -72,6 +72,8 @@ class JobStore:
                 job = self._view(self.jobs_root / entry)
                 if job is not None:
                     jobs.append(job)
+        # Ids sort by second only; jobs launched in the same second go by creation time.
+        jobs.sort(key=lambda job: (job.get("created_at") or 0.0, job["id"]))
         return jobs
 
     def _view(self, job_dir: Path) -> dict[str, Any] | None:

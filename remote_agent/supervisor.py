@@ -32,6 +32,11 @@ log = logging.getLogger("remote_agent.supervisor")
 # children still write into the shared pipe.
 DRAIN_AFTER_EXIT_S = 2.0
 
+# A login shell's profile may reset PATH (Debian's /etc/profile does), which would hide
+# the virtualenv or conda env the job was launched from: put the launching PATH back in
+# front, keeping what the profile added behind it.
+KEEP_PATH = 'PATH="${TFDASH_LAUNCH_PATH:+$TFDASH_LAUNCH_PATH:}$PATH"; export PATH; '
+
 
 def job_environment(spec: dict[str, Any], base: dict[str, str], job_dir: Path) -> dict[str, str]:
     """The command's environment: the agent's, the job's own, GPUs and tfdash's variables."""
@@ -42,6 +47,7 @@ def job_environment(spec: dict[str, Any], base: dict[str, str], job_dir: Path) -
         del env["PYTHONUNBUFFERED"]
     if spec.get("gpus") is not None:
         env["CUDA_VISIBLE_DEVICES"] = spec["gpus"]
+    env["TFDASH_LAUNCH_PATH"] = env.get("PATH", "")
     env["TFDASH_JOB_ID"] = spec["id"]
     env["TFDASH_JOB_DIR"] = str(job_dir)
     return env
@@ -85,7 +91,7 @@ class Supervisor:
         shell = shutil.which("bash") or "/bin/sh"
         try:
             self.child = subprocess.Popen(
-                [shell, "-lc", self.spec["command"]],
+                [shell, "-lc", KEEP_PATH + self.spec["command"]],
                 cwd=self.spec["cwd"],
                 env=job_environment(self.spec, base, self.job_dir),
                 stdin=subprocess.DEVNULL,

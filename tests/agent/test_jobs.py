@@ -321,3 +321,27 @@ def test_old_request_records_are_pruned_by_a_new_agent(
     os.utime(record, (week_ago, week_ago))
     agent_factory().call("jobs.list")
     assert not record.exists()
+
+
+def test_the_launching_path_survives_the_login_profile(agent: AgentProcess, tmp_path: Path) -> None:
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    tool = venv_bin / "only-in-the-venv"
+    tool.write_text("#!/bin/sh\necho found the venv\n")
+    tool.chmod(0o755)
+    profile_home = tmp_path / "profile-home"
+    profile_home.mkdir()
+    # A profile that resets PATH, as Debian's /etc/profile does, and adds its own dir.
+    (profile_home / ".bash_profile").write_text("PATH=/usr/bin:/bin:/opt/from-profile\n")
+    job = launch(
+        agent,
+        'only-in-the-venv; case "$PATH" in *from-profile*) echo profile kept;; esac',
+        env={"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(profile_home)},
+    )
+    agent.wait_final(str(job["id"]))
+    assert agent.read_log(str(job["id"])) == "found the venv\nprofile kept\n"
+
+
+def test_jobs_are_listed_oldest_first(agent: AgentProcess) -> None:
+    ids = [launch(agent, "true", name=f"n{i}")["id"] for i in range(6)]
+    assert [j["id"] for j in agent.call("jobs.list")["jobs"]] == ids
