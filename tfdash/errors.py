@@ -6,6 +6,9 @@ Recoverable errors are shown to the person (a notification, a modal, a CLI messa
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from remote_agent import protocol
@@ -46,12 +49,118 @@ class ConnectionFailed(TfdashError):
 
     title = "Connection failed"
     exit_code = 2
+    # Whether reconnecting may help. False for what needs a person: a wrong key, an
+    # unknown or changed host key, a protocol mismatch, a remote Python too old.
+    retryable = True
 
 
 class ProtocolMismatch(ConnectionFailed):
     """Client and agent speak different protocol versions."""
 
     title = "Protocol mismatch"
+    retryable = False
+
+
+class HostUnreachable(ConnectionFailed):
+    """Nothing answers at the host's address and port (refused, no route, unknown name)."""
+
+    title = "Host unreachable"
+
+
+class ConnectTimeout(ConnectionFailed):
+    """The host did not complete the SSH handshake within connect_timeout."""
+
+    title = "Connection timed out"
+
+
+class AuthFailed(ConnectionFailed):
+    """The SSH server refused every key we offered: retrying cannot help."""
+
+    title = "Authentication failed"
+    retryable = False
+
+
+class HostKeyUnknown(ConnectionFailed):
+    """The host's key is in no known_hosts file: a person must decide to trust it."""
+
+    title = "Unknown host key"
+    retryable = False
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        key_type: str,
+        fingerprint: str,
+        known_hosts_line: str,
+        known_hosts_file: Path,
+    ) -> None:
+        self.name, self.host, self.port = name, host, port
+        self.key_type, self.fingerprint = key_type, fingerprint
+        self.known_hosts_line, self.known_hosts_file = known_hosts_line, known_hosts_file
+        super().__init__(
+            f"the host key of {host_and_port(host, port)} is not known: it offers "
+            f"{key_type} {fingerprint}, which is in no known_hosts file ({known_hosts_file}). "
+            f"If that is the host's key, trust it with `tfdash hosts trust {name}` (or the "
+            f'dashboard\'s prompt), or set trust = "accept-new" under [hosts.{name}] in '
+            f"config.toml to record new keys automatically"
+        )
+
+
+class HostKeyChanged(ConnectionFailed):
+    """The host offers a key that differs from the one known_hosts records. Never retried."""
+
+    title = "HOST KEY CHANGED"
+    retryable = False
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        key_type: str,
+        fingerprint: str,
+        known_lines: Sequence[tuple[Path, int]],
+    ) -> None:
+        self.name, self.host, self.port = name, host, port
+        self.key_type, self.fingerprint = key_type, fingerprint
+        self.known_lines = list(known_lines)
+        where = ", ".join(f"{path}:{line}" for path, line in self.known_lines) or "known_hosts"
+        files = sorted({str(path) for path, _ in self.known_lines})
+        forget = "; ".join(
+            f"ssh-keygen -R {shlex.quote(host_and_port(host, port))} -f {shlex.quote(path)}"
+            for path in files
+        )
+        super().__init__(
+            f"WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {host_and_port(host, port)} "
+            f"({name})! It now offers {key_type} {fingerprint}, which differs from the key "
+            f"recorded at {where}. Someone could be eavesdropping on you right now (a "
+            "man-in-the-middle attack), or the host key was just replaced. tfdash refuses "
+            "to connect. If the change is expected, remove the old key "
+            f"({forget or 'edit the known_hosts file'}) and connect again"
+        )
+
+
+def host_and_port(host: str, port: int) -> str:
+    """How known_hosts names a host: ``host`` on port 22, ``[host]:port`` otherwise."""
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+class RemotePythonMissing(ConnectionFailed):
+    """The remote host has no usable Python to run the agent with."""
+
+    title = "Remote Python missing"
+    retryable = False
+
+
+class RemotePythonTooOld(ConnectionFailed):
+    """The remote Python is older than the agent supports (3.8)."""
+
+    title = "Remote Python too old"
+    retryable = False
 
 
 class RequestTimeout(TfdashError):

@@ -178,12 +178,19 @@ class LogCursor:
 
 @dataclass(frozen=True)
 class LogChunk:
-    """One `logs.read` answer: whole lines of text and the cursor after them."""
+    """Whole lines of a job's output and the cursor after them.
+
+    ``job_state`` is known for reads and for the last chunk of a followed log (None
+    while a stream runs); ``gap`` says why lines before this chunk are missing, if they
+    are; ``reconnected`` marks the first chunk after the stream resumed on a new link.
+    """
 
     text: str
     cursor: LogCursor
     eof: bool
-    job_state: JobState
+    job_state: JobState | None
+    gap: str | None = None
+    reconnected: bool = False
 
 
 class HostState(enum.StrEnum):

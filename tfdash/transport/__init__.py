@@ -1,0 +1,1 @@
+"""Reaching agents: byte channels (local subprocess, later SSH), JSON-RPC, host sessions."""
