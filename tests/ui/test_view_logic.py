@@ -1,0 +1,149 @@
+"""The pure functions behind the UI: form validation, log line cleaning, cell texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfdash.models import HostInfo, HostState, HostStatus, Job, JobState, LaunchMode
+from tfdash.screens.launch import LaunchFormValues, build_spec, parse_env
+from tfdash.widgets.host_list import describe_details, describe_state
+from tfdash.widgets.job_table import format_duration, format_exit
+from tfdash.widgets.log_view import split_log_text, terminal_line
+from tfdash.widgets.status_bar import summarize
+
+
+def test_valid_form_becomes_a_spec() -> None:
+    spec, errors = build_spec(
+        LaunchFormValues(
+            name="  mnist  ",
+            command=" python train.py ",
+            cwd="",
+            mode=LaunchMode.NOHUP,
+            gpus="0, 1",
+            env="LR=0.1\n\n# comment\nURL=http://x/?a=b\n",
+        )
+    )
+    assert errors == {}
+    assert spec is not None
+    assert spec.name == "mnist"
+    assert spec.command == "python train.py"
+    assert spec.cwd is None  # the agent's default: $HOME
+    assert spec.mode is LaunchMode.NOHUP
+    assert spec.gpus == "0,1"
+    assert spec.env == {"LR": "0.1", "URL": "http://x/?a=b"}
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        (LaunchFormValues(name="", command="x"), "name"),
+        (LaunchFormValues(name="a/b", command="x"), "name"),
+        (LaunchFormValues(name="a..b", command="x"), "name"),
+        (LaunchFormValues(name="x" * 129, command="x"), "name"),
+        (LaunchFormValues(name="tab\there", command="x"), "name"),
+        (LaunchFormValues(name="ok", command="   "), "command"),
+        (LaunchFormValues(name="ok", command="x", gpus="0;1"), "gpus"),
+        (LaunchFormValues(name="ok", command="x", env="NOEQUALS"), "env"),
+        (LaunchFormValues(name="ok", command="x", env="1BAD=x"), "env"),
+        (LaunchFormValues(name="ok", command="x", env="A=1\nA=2"), "env"),
+    ],
+)
+def test_invalid_form_names_the_field(values: LaunchFormValues, field: str) -> None:
+    spec, errors = build_spec(values)
+    assert spec is None
+    assert set(errors) == {field}
+    assert errors[field]
+
+
+def test_gpus_none_means_no_gpu_and_empty_means_unset() -> None:
+    none_spec, _ = build_spec(LaunchFormValues(name="a", command="x", gpus="none"))
+    unset_spec, _ = build_spec(LaunchFormValues(name="a", command="x", gpus=""))
+    assert none_spec is not None and none_spec.gpus == ""
+    assert unset_spec is not None and unset_spec.gpus is None
+
+
+def test_env_error_names_the_line() -> None:
+    env, error = parse_env("A=1\n\nB\n")
+    assert env == {"A": "1"}
+    assert error is not None and error.startswith("line 3:")
+
+
+def test_terminal_line_replays_progress_bar_redraws() -> None:
+    keras_like = "1/3 [=>...]\r2/3 [==>..]\r3/3 [=====] - loss: 0.12"
+    assert terminal_line(keras_like) == "3/3 [=====] - loss: 0.12"
+    assert terminal_line("abc\b\bXY") == "aXY"
+    assert terminal_line("\x1b[1m\x1b[32mgreen\x1b[0m done") == "green done"
+    assert terminal_line("10%\r") == "10%"
+    assert terminal_line("plain text") == "plain text"
+
+
+def test_split_log_text_keeps_blank_lines() -> None:
+    assert split_log_text("a\n\nb\n") == ["a", "", "b"]
+    assert split_log_text("") == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "—"), (0.4, "0s"), (59.9, "59s"), (61, "1m01s"), (3725, "1h02m"), (90061, "1d01h")],
+)
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def _job(**changes: object) -> Job:
+    fields: dict[str, object] = {
+        "id": "20261121-233501-3f9a",
+        "name": "mnist",
+        "command": "python train.py",
+        "cwd": "/home/ml",
+        "state": JobState.RUNNING,
+        "mode": "tmux",
+    }
+    fields.update(changes)
+    return Job(**fields)  # type: ignore[arg-type]
+
+
+def test_format_exit_names_the_signal() -> None:
+    assert format_exit(_job()) == "—"
+    assert format_exit(_job(state=JobState.SUCCEEDED, exit_code=0)) == "0"
+    stopped = _job(state=JobState.STOPPED, exit_code=143, signal="SIGTERM")
+    assert format_exit(stopped) == "143 TERM"
+
+
+def test_host_state_texts() -> None:
+    now = 1000.0
+    reconnecting = HostStatus(
+        name="gpu",
+        state=HostState.RECONNECTING,
+        message="the connection ended",
+        attempt=2,
+        retry_at=now + 3.2,
+        last_data_at=now - 12,
+    )
+    assert describe_state(reconnecting, now) == "reconnecting in 3 s (attempt 2)"
+    assert describe_details(reconnecting, now) == ["the connection ended", "data 12 s old"]
+    failed = HostStatus(name="gpu", state=HostState.FAILED, message="protocol mismatch")
+    assert describe_state(failed, now) == "failed: protocol mismatch"
+    info = HostInfo.from_wire(
+        {
+            "agent_version": "0.1.0",
+            "python": {"version": "3.8.10"},
+            "capabilities": {"tmux": None},
+        }
+    )
+    connected = HostStatus(name="gpu", state=HostState.CONNECTED, info=info)
+    assert describe_state(connected, now) == "connected"
+    assert describe_details(connected, now) == ["agent 0.1.0", "Python 3.8.10 · no tmux"]
+
+
+def test_status_bar_summary() -> None:
+    statuses = {
+        "a": HostStatus(name="a", state=HostState.CONNECTED),
+        "b": HostStatus(name="b", state=HostState.RECONNECTING),
+    }
+    jobs = {
+        "a": [_job(), _job(id="j2", state=JobState.STOPPED)],
+        "b": [_job(id="j3", state=JobState.RUNNING)],
+    }
+    assert summarize(statuses, jobs) == "1/2 hosts connected · 3 jobs: 2 running, 1 stopped"
+    assert summarize(statuses, {}) == "1/2 hosts connected · no jobs"

@@ -1,0 +1,199 @@
+"""TfdashApp: wiring, global bindings and the workers that own sessions and polls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tfdash.commands import JobCommands
+from tfdash.errors import ConnectionFailed, RequestTimeout, TfdashError
+from tfdash.messages import HostStatusChanged, LaunchRequested, RemoveRequested, StopRequested
+from tfdash.models import HostState, HostStatus, Job, JobSpec
+from tfdash.screens.job_actions import STOP_GRACE_S
+from tfdash.screens.job_detail import JobDetailScreen
+from tfdash.screens.main import MainScreen
+from tfdash.services.jobs import JobsService
+from tfdash.transport.session import HostManager
+from tfdash.widgets.job_table import format_exit
+
+# Seconds between two `jobs.list` polls of a connected host.
+POLL_INTERVAL_S = 1.0
+
+
+class TfdashApp(App[None]):
+    """The dashboard. Sessions start in a worker on mount and close on unmount."""
+
+    CSS_PATH = "tfdash.tcss"
+    TITLE = "tfdash"
+    COMMANDS = App.COMMANDS | {JobCommands}
+    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+
+    def __init__(self, manager: HostManager, *, focus_job: str | None = None) -> None:
+        super().__init__()
+        self.manager = manager
+        self.focus_job = focus_job
+        self.jobs_services = {session.name: JobsService(session) for session in manager.sessions}
+        self._poll_wake: dict[str, asyncio.Event] = {}
+        self._host_states: dict[str, HostState] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+        self._main: MainScreen | None = None
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The dashboard screen (the bottom of the screen stack)."""
+        if self._main is None:
+            self._main = MainScreen(self.manager, focus_job=self.focus_job)
+        return self._main
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.main_screen
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        # JobCommands offers "Quit" with the note that jobs keep running.
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.manager.subscribe_status(self._session_status_changed)
+        for session in self.manager.sessions:
+            self._poll_wake[session.name] = asyncio.Event()
+        self._start_sessions()
+        for session in self.manager.sessions:
+            self._poll_jobs(session.name)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self.manager.close_all()
+
+    def _session_status_changed(self, status: HostStatus) -> None:
+        self.post_message(HostStatusChanged(status))
+
+    def on_host_status_changed(self, message: HostStatusChanged) -> None:
+        status = message.status
+        self.main_screen.show_status(status)
+        previous = self._host_states.get(status.name)
+        self._host_states[status.name] = status.state
+        if status.state is HostState.CONNECTED and previous is not HostState.CONNECTED:
+            self._wake_poll(status.name)
+
+    def _wake_poll(self, host: str) -> None:
+        if (wake := self._poll_wake.get(host)) is not None:
+            wake.set()
+
+    def notify_error(self, error: TfdashError) -> None:
+        """Show a recoverable error to the person."""
+        self.notify(error.message, title=error.title, severity="error", markup=False)
+
+    @work(group="sessions", exit_on_error=False)
+    async def _start_sessions(self) -> None:
+        try:
+            await self.manager.start_all()
+        except TfdashError as error:
+            self.notify_error(error)
+
+    @work(group="poll", exit_on_error=False)
+    async def _poll_jobs(self, host: str) -> None:
+        """List the host's jobs about once a second while it is connected."""
+        session = self.manager.get(host)
+        wake = self._poll_wake[host]
+        last_error = ""
+        while True:
+            wake.clear()
+            if session.status.state is HostState.CONNECTED:
+                try:
+                    jobs = await self.jobs_services[host].list()
+                except (ConnectionFailed, RequestTimeout) as error:
+                    # The hosts pane shows the connection state; the next poll retries.
+                    self.log.warning(f"polling {host}: {error}")
+                except TfdashError as error:
+                    if error.message != last_error:
+                        self.notify_error(error)
+                    last_error = error.message
+                else:
+                    last_error = ""
+                    self._deliver_jobs(host, jobs)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), POLL_INTERVAL_S)
+
+    def _deliver_jobs(self, host: str, jobs: list[Job]) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen | JobDetailScreen):
+                screen.show_jobs(host, jobs)
+
+    def on_launch_requested(self, message: LaunchRequested) -> None:
+        self._launch(message.host, message.spec)
+
+    def on_stop_requested(self, message: StopRequested) -> None:
+        self._stop(message.host, message.job)
+
+    def on_remove_requested(self, message: RemoveRequested) -> None:
+        self._remove(message.host, message.job)
+
+    @work(group="job-actions", exit_on_error=False)
+    async def _launch(self, host: str, spec: JobSpec) -> None:
+        try:
+            job = await self.jobs_services[host].launch(spec)
+        except TfdashError as error:
+            self.notify_error(error)
+            return
+        self.notify(
+            f"{job.name} is {job.state.value}: {job.id}", title="Job launched", markup=False
+        )
+        self.main_screen.focus_job(job.id)
+        self._wake_poll(host)
+
+    @work(group="job-actions", exit_on_error=False)
+    async def _stop(self, host: str, job: Job) -> None:
+        service = self.jobs_services[host]
+        try:
+            await service.stop(job.id, grace_s=STOP_GRACE_S)
+            self._wake_poll(host)
+            ended = await service.wait(job.id, timeout=STOP_GRACE_S + 10)
+        except TfdashError as error:
+            self.notify_error(error)
+            return
+        finally:
+            self._wake_poll(host)
+        self.notify(
+            f"{ended.name} {ended.state.value} (exit {format_exit(ended)})",
+            title="Job stopped",
+            markup=False,
+        )
+
+    @work(group="job-actions", exit_on_error=False)
+    async def _remove(self, host: str, job: Job) -> None:
+        try:
+            await self.jobs_services[host].remove(job.id)
+        except TfdashError as error:
+            self.notify_error(error)
+            return
+        finally:
+            self._wake_poll(host)
+        self.notify(
+            f"{job.name} ({job.id}) and its files are gone.", title="Job removed", markup=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in one of the App's workers is shown, not swallowed."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Internal error",
+                severity="error",
+                markup=False,
+            )
+
+
+def make_app(manager: HostManager, *, focus_job: str | None = None) -> TfdashApp:
+    """The one factory of the dashboard, used by the CLI and the tests."""
+    return TfdashApp(manager, focus_job=focus_job)

@@ -1,0 +1,76 @@
+"""One job in full: its fields and a full-height view that follows its log."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from tfdash.models import Job
+from tfdash.screens.job_actions import confirm_remove, confirm_stop
+from tfdash.transport.session import HostSession
+from tfdash.widgets.job_fields import JobFields
+from tfdash.widgets.log_view import LogView
+
+
+class JobDetailScreen(Screen[None]):
+    """Shows `job` of `host`; the App keeps it current through ``show_jobs``."""
+
+    AUTO_FOCUS = "#detail-log"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="job-detail.back"),
+        Binding("s", "stop", "Stop", id="stop"),
+        Binding("x,delete", "remove", "Remove", id="remove"),
+    ]
+
+    def __init__(self, host: str, job: Job, session: HostSession) -> None:
+        super().__init__()
+        self.host = host
+        self.job = job
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        fields = JobFields(self.job, id="detail-fields")
+        fields.border_title = f"Job · {self.job.name}"
+        yield fields
+        yield LogView(max_lines=100_000, tail_bytes=8 * 1024 * 1024, id="detail-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(LogView).follow(self.session, self.job)
+
+    def show_jobs(self, host: str, jobs: list[Job]) -> None:
+        """Take this job's latest fields from a poll of `host`; go back once it is gone."""
+        if host != self.host:
+            return
+        for job in jobs:
+            if job.id == self.job.id:
+                if job != self.job:
+                    self.job = job
+                    self.query_one(JobFields).show(job)
+                    self.refresh_bindings()
+                return
+        if self.is_current:
+            self.dismiss()
+        else:
+            self.query_one(JobFields).border_subtitle = "removed from the host"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim stop for an ended job and remove for a running one."""
+        if action == "stop":
+            return True if self.job.state.is_active else None
+        if action == "remove":
+            return None if self.job.state.is_active else True
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_stop(self) -> None:
+        confirm_stop(self, self.host, self.job)
+
+    def action_remove(self) -> None:
+        confirm_remove(self, self.host, self.job)
