@@ -1,0 +1,152 @@
+"""config.toml: defaults, types, alias-only hosts, and errors that name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tfdash.config import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    Config,
+    HostConfig,
+    TrustPolicy,
+    config_path,
+    find_line,
+    load_config,
+)
+from tfdash.errors import ConfigError
+
+
+def load(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, text)
+    assert error.value.exit_code == 2
+    return error.value.message
+
+
+def test_a_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "nothing.toml")
+    assert config.hosts == {}
+    assert config.path is None
+
+
+def test_a_host_with_only_a_name_gets_every_default(tmp_path: Path) -> None:
+    config = load(tmp_path, "[hosts.gpu]\n")
+    assert config.hosts["gpu"] == HostConfig(
+        name="gpu",
+        host="gpu",
+        port=None,
+        user=None,
+        identity=None,
+        python=None,
+        tfdash_home="~/.tfdash",
+        trust=TrustPolicy.KNOWN_HOSTS,
+        proxy_jump=None,
+        connect_timeout=DEFAULT_CONNECT_TIMEOUT_S,
+    )
+
+
+def test_every_key_is_read_and_converted(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+[hosts.trainer]
+host = "10.0.0.7"
+port = 2200
+user = "ml"
+identity = "~/.ssh/trainer_key"
+python = "/opt/conda/bin/python"
+tfdash_home = "/scratch/tfdash"
+trust = "accept-new"
+proxy_jump = "bastion"
+connect_timeout = 3
+""",
+    )
+    host = config.hosts["trainer"]
+    assert (host.host, host.port, host.user) == ("10.0.0.7", 2200, "ml")
+    assert host.identity == Path.home() / ".ssh" / "trainer_key"
+    assert host.python == "/opt/conda/bin/python"
+    assert host.tfdash_home == "/scratch/tfdash"
+    assert host.trust is TrustPolicy.ACCEPT_NEW
+    assert host.proxy_jump == "bastion"
+    assert host.connect_timeout == 3.0
+    assert host.configured
+
+
+def test_a_name_not_in_the_file_is_an_ssh_alias_with_defaults(tmp_path: Path) -> None:
+    config = load(tmp_path, '[hosts.gpu]\nhost = "10.0.0.1"\n')
+    alias = config.host("lab-box")
+    assert (alias.name, alias.host, alias.port, alias.user) == ("lab-box", "lab-box", None, None)
+    assert not alias.configured
+    assert config.host("gpu").host == "10.0.0.1"
+
+
+def test_local_is_reserved(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[hosts.local]\nhost = "x"\n')
+    assert "line 1" in message and "reserved" in message
+    with pytest.raises(ConfigError):
+        Config().host("local")
+
+
+def test_an_unknown_key_names_the_file_and_its_line(tmp_path: Path) -> None:
+    text = '# my hosts\n[hosts.a]\nhost = "a"\n\n[hosts.b]\nhost = "b"\nprot = 2222\n'
+    message = config_error(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'config.toml'}, line 7: unknown key 'prot'")
+    assert "known: host, port," in message
+
+
+def test_an_unknown_top_level_table_names_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[hosts.a]\nhost = "a"\n\n[host.b]\nport = 1\n')
+    assert "line 4: unknown key 'host'" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('port = "2222"', "expected a port number, got a string ('2222')"),
+        ("port = 70000", "70000 is not a port number"),
+        ("port = true", "expected a port number, got a boolean"),
+        ("user = 7", "expected a string, got an integer (7)"),
+        ('trust = "yes"', 'expected "known-hosts" or "accept-new", got \'yes\''),
+        ("connect_timeout = 0", "must be more than 0 seconds"),
+        ('connect_timeout = "10"', "expected a number of seconds"),
+        ('python = ""', "must not be empty"),
+    ],
+)
+def test_a_wrong_type_names_the_key_and_line(tmp_path: Path, line: str, problem: str) -> None:
+    message = config_error(tmp_path, f'[hosts.gpu]\nhost = "gpu"\n{line}\n')
+    key = line.split(maxsplit=1)[0]
+    assert f"line 3: hosts.gpu.{key}: {problem}" in message
+
+
+def test_an_inline_table_is_checked_like_a_section(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[hosts]\ngpu = { host = "g", port = "1" }\n')
+    assert "line 2: hosts.gpu.port: expected a port number" in message
+
+
+def test_invalid_toml_reports_tomllibs_position(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[hosts.gpu]\nhost = \n")
+    assert "not valid TOML" in message and "line 2" in message
+
+
+def test_tfdash_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TFDASH_CONFIG", str(tmp_path / "elsewhere.toml"))
+    assert config_path() == tmp_path / "elsewhere.toml"
+    monkeypatch.delenv("TFDASH_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config_path() == tmp_path / "xdg" / "tfdash" / "config.toml"
+
+
+def test_find_line_handles_quoted_and_dotted_keys() -> None:
+    text = '[hosts."my.box"]\nhost = "x"\n"odd key" = 1\n[hosts.b]\nc.d = 2\n'
+    assert find_line(text, ("hosts", "my.box"), None) == 1
+    assert find_line(text, ("hosts", "my.box"), "odd key") == 3
+    assert find_line(text, ("hosts", "b"), "c") == 5
+    assert find_line(text, ("hosts", "b"), "missing") == 4  # falls back to the header

@@ -1,0 +1,235 @@
+"""Typed configuration from ``config.toml``: the hosts tfdash can reach over SSH.
+
+Every mistake is a ConfigError naming the file and the line, because tomllib reports no
+positions for what it parsed correctly (we find the line by scanning the text).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from tfdash import paths
+from tfdash.errors import ConfigError
+
+LOCAL_HOST = "local"
+"""The reserved name of the embedded agent (a subprocess of tfdash, no SSH)."""
+DEFAULT_SSH_PORT = 2222
+DEFAULT_REMOTE_HOME = "~/.tfdash"
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+HOST_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+
+
+class TrustPolicy(enum.StrEnum):
+    """What to do with a host key that is not in known_hosts yet (a changed one: refuse)."""
+
+    KNOWN_HOSTS = "known-hosts"
+    ACCEPT_NEW = "accept-new"
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """One remote host: where it is, how to log in, where the agent keeps its files."""
+
+    name: str
+    host: str
+    """An ssh-config alias or a hostname (default: the name)."""
+    port: int | None = None
+    """None: the ssh config's Port for the alias, else DEFAULT_SSH_PORT."""
+    user: str | None = None
+    identity: Path | None = None
+    python: str | None = None
+    """The remote interpreter; None: found on the remote PATH by the bootstrap."""
+    tfdash_home: str = DEFAULT_REMOTE_HOME
+    trust: TrustPolicy = TrustPolicy.KNOWN_HOSTS
+    proxy_jump: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
+    configured: bool = True
+    """False for a name used on the command line that config.toml does not list."""
+
+    @classmethod
+    def alias(cls, name: str) -> HostConfig:
+        """A host known only by its ssh-config alias or hostname: every default."""
+        return cls(name=name, host=name, configured=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``path`` is the file it came from (None: defaults)."""
+
+    hosts: dict[str, HostConfig] = field(default_factory=dict)
+    path: Path | None = None
+
+    def host(self, name: str) -> HostConfig:
+        """The configured host ``name``, or an alias-only host with defaults."""
+        if name == LOCAL_HOST:
+            raise ConfigError(f'"{LOCAL_HOST}" is the embedded agent, not an SSH host')
+        return self.hosts.get(name) or HostConfig.alias(name)
+
+
+def config_path() -> Path:
+    """$TFDASH_CONFIG (a file) if set, else ``config.toml`` in the platform config dir."""
+    return paths.config_file()
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and check ``path`` (default :func:`config_path`); a missing file is empty."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=None)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, text, path)
+
+
+def parse_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
+    """Check parsed TOML against the schema; errors name ``path`` and the line in ``text``."""
+
+    def fail(table: tuple[str, ...], key: str | None, problem: str) -> ConfigError:
+        line = find_line(text, table, key)
+        where = f"{path}, line {line}" if line is not None else str(path)
+        return ConfigError(f"{where}: {problem}")
+
+    for key in data:
+        if key != "hosts":
+            raise fail((), key, f"unknown key {key!r} (known: hosts)")
+    hosts_table = data.get("hosts", {})
+    if not isinstance(hosts_table, dict):
+        raise fail((), "hosts", "hosts must be a table of [hosts.NAME] sections")
+    hosts: dict[str, HostConfig] = {}
+    for name, table in hosts_table.items():
+        if name == LOCAL_HOST:
+            raise fail(("hosts",), name, f'"{LOCAL_HOST}" is reserved for the embedded agent')
+        if not HOST_NAME_PATTERN.fullmatch(name):
+            raise fail(("hosts",), name, f"{name!r} is not a usable host name")
+        if not isinstance(table, dict):
+            raise fail(("hosts",), name, f"hosts.{name} must be a table")
+        hosts[name] = parse_host(name, table, partial(fail, ("hosts", name)))
+    return Config(hosts=hosts, path=path)
+
+
+ErrorAt = Callable[[str | None, str], ConfigError]
+
+
+def parse_host(name: str, table: Mapping[str, Any], error_at: ErrorAt) -> HostConfig:
+    """One [hosts.NAME] table as a HostConfig; ``error_at(key, problem)`` builds errors."""
+    unknown = sorted(set(table) - set(HOST_KEYS))
+    if unknown:
+        known = ", ".join(HOST_KEYS)
+        raise error_at(unknown[0], f"unknown key {unknown[0]!r} in hosts.{name} (known: {known})")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = HOST_KEYS[key]
+        try:
+            values[key] = check(value)
+        except ValueError as exc:
+            raise error_at(key, f"hosts.{name}.{key}: {exc}") from None
+    values.setdefault("host", name)
+    return HostConfig(name=name, **values)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {_describe(value)}")
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a port number, got {_describe(value)}")
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{value} is not a port number (1-65535)")
+    return value
+
+
+def _identity(value: Any) -> Path:
+    return Path(_text(value)).expanduser()
+
+
+def _trust(value: Any) -> TrustPolicy:
+    try:
+        return TrustPolicy(_text(value))
+    except ValueError:
+        choices = " or ".join(f'"{policy.value}"' for policy in TrustPolicy)
+        raise ValueError(f"expected {choices}, got {value!r}") from None
+
+
+def _timeout(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number of seconds, got {_describe(value)}")
+    if not value > 0:
+        raise ValueError(f"must be more than 0 seconds, got {value}")
+    return float(value)
+
+
+def _describe(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    kinds |= {list: "an array", dict: "a table"}
+    return f"{kinds.get(type(value), type(value).__name__)} ({value!r})"
+
+
+HOST_KEYS: dict[str, Callable[[Any], Any]] = {
+    "host": _text,
+    "port": _port,
+    "user": _text,
+    "identity": _identity,
+    "python": _text,
+    "tfdash_home": _text,
+    "trust": _trust,
+    "proxy_jump": _text,
+    "connect_timeout": _timeout,
+}
+"""The keys of a [hosts.NAME] table and how each value is checked and converted."""
+
+
+# -- finding the line of a key: tomllib reports positions only for syntax errors --------
+
+_BARE_OR_QUOTED = r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'"""
+_HEADER = re.compile(r"^\s*\[\[?(?P<key>[^\]]*)\]\]?")
+_KEY_LINE = re.compile(rf"^\s*(?P<key>(?:{_BARE_OR_QUOTED})(?:\s*\.\s*(?:{_BARE_OR_QUOTED}))*)\s*=")
+
+
+def _key_path(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip("\"'") for part in re.findall(_BARE_OR_QUOTED, dotted))
+
+
+def find_line(text: str, table: tuple[str, ...], key: str | None) -> int | None:
+    """The 1-based line defining ``table.key`` (or the table's header), best effort.
+
+    Exact matches win; then the first line that defines something inside the target or
+    an inline table that contains it; then the header of ``table``.
+    """
+    target = table + ((key,) if key is not None else ())
+    current: tuple[str, ...] = ()
+    nearest: int | None = None
+    table_line: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _HEADER.match(line):
+            current = _key_path(header["key"])
+            path = current
+        elif key_line := _KEY_LINE.match(line):
+            path = current + _key_path(key_line["key"])
+        else:
+            continue
+        if path == target:
+            return number
+        if path == table and table_line is None:
+            table_line = number
+        inside = path[: len(target)] == target or target[: len(path)] == path
+        if nearest is None and inside and len(path) > len(table):
+            nearest = number
+    return nearest if nearest is not None else table_line
