@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -31,20 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
+from perfpage import PAGE, write_section  # noqa: E402
 from support.sshd import SshServer, ensure_test_user, server_root  # noqa: E402
 
-PAGE = REPO / "docs" / "performance.md"
 # The key exchange asyncssh negotiates with OpenSSH 9.2 (it has no sntrup761, OpenSSH's
 # default, which costs about 100 ms of CPU per connect on the reference machine).
 SAME_KEX = ("-o", "KexAlgorithms=curve25519-sha256")
 HEADING = "## Connect"
-PAGE_INTRO = (
-    "# Performance\n\n"
-    "Measurements of tfdash beside the tools a person would otherwise use. Each section\n"
-    "says how it was measured and on which machine; the scripts live in `bench/`.\n"
-)
 
 
 @dataclass
@@ -173,17 +167,6 @@ def markdown(timings: Timings, runs: int, server: SshServer) -> str:
     )
 
 
-def write_section(section: str, page: Path = PAGE) -> None:
-    """Replace (or add) the "## Connect" section of the performance page."""
-    text = page.read_text() if page.exists() else PAGE_INTRO
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    page.write_text(text.rstrip("\n") + "\n")
-
-
 async def measure(runs: int, config: Path, server: SshServer) -> Timings:
     timings = Timings()
     if await time_tfdash(Timings(), server):  # the first connect may upload: not measured
@@ -221,7 +204,7 @@ def main() -> int:
     section = markdown(timings, args.runs, server)
     print(section)
     if args.write:
-        write_section(section)
+        write_section(HEADING, section)
         print(f"written to {PAGE}", file=sys.stderr)
     return 0
 

@@ -119,6 +119,11 @@ class FaultProxy:
             for pair in self._pairs:
                 for w in pair:
                     w.transport.abort()
+            # Connections held by a freeze wait in _accept: end them too.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         with contextlib.suppress(OSError, TimeoutError, RuntimeError):
             self._run(do()).result(10)

@@ -73,15 +73,18 @@ class StderrTail:
         return "\n".join(self._lines)
 
     async def drain(self, read: Callable[[int], Awaitable[bytes]]) -> None:
-        """Read the stream to its end, keeping its last lines (over-long ones cut)."""
+        """Read the stream to its end (or a broken link), keeping its last lines."""
         pending = b""
-        while chunk := await read(64 * 1024):
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                self._keep(line)
-            if len(pending) > STDERR_LINE_MAX_CHARS * 4:
-                self._keep(pending)
-                pending = b""
+        try:
+            while chunk := await read(64 * 1024):
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    self._keep(line)
+                if len(pending) > STDERR_LINE_MAX_CHARS * 4:
+                    self._keep(pending)
+                    pending = b""
+        except OSError as exc:  # the link broke: what came before it is what we have
+            self._keep(f"(stderr ended: {exc})".encode())
         if pending:
             self._keep(pending)
 
