@@ -1,10 +1,13 @@
-"""TfdashApp: wiring, global bindings and the workers that own sessions and polls."""
+"""TfdashApp: wiring, global bindings and the workers that own sessions and polls.
+
+Every host has its own poll worker, so a slow or dead host never holds up the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -12,15 +15,25 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tfdash.commands import JobCommands
-from tfdash.errors import ConnectionFailed, RequestTimeout, TfdashError
-from tfdash.messages import HostStatusChanged, LaunchRequested, RemoveRequested, StopRequested
+from tfdash.commands import HostCommands, JobCommands
+from tfdash.errors import ConnectionFailed, HostKeyUnknown, RequestTimeout, TfdashError
+from tfdash.messages import (
+    HostStatusChanged,
+    LaunchRequested,
+    RemoveRequested,
+    RetryHostRequested,
+    StopRequested,
+    TrustHostKeyRequested,
+    UploadProgress,
+)
 from tfdash.models import HostState, HostStatus, Job, JobSpec
+from tfdash.screens.host_actions import announce_failure, connect_again, trust_host_key
 from tfdash.screens.job_actions import STOP_GRACE_S
 from tfdash.screens.job_detail import JobDetailScreen
 from tfdash.screens.main import MainScreen
+from tfdash.screens.ssh_prompts import DashboardHooks
 from tfdash.services.jobs import JobsService
-from tfdash.transport.session import HostManager
+from tfdash.transport.manager import HostManager
 from tfdash.widgets.job_table import format_exit
 
 # Seconds between two `jobs.list` polls of a connected host.
@@ -32,7 +45,7 @@ class TfdashApp(App[None]):
 
     CSS_PATH = "tfdash.tcss"
     TITLE = "tfdash"
-    COMMANDS = App.COMMANDS | {JobCommands}
+    COMMANDS = App.COMMANDS | {JobCommands, HostCommands}
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
 
     def __init__(self, manager: HostManager, *, focus_job: str | None = None) -> None:
@@ -75,15 +88,26 @@ class TfdashApp(App[None]):
         await self.manager.close_all()
 
     def _session_status_changed(self, status: HostStatus) -> None:
-        self.post_message(HostStatusChanged(status))
+        self.post_message(HostStatusChanged(status, self.manager.get(status.name).failure))
+
+    def _dashboard_screens(self) -> Iterator[MainScreen | JobDetailScreen]:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen | JobDetailScreen):
+                yield screen
 
     def on_host_status_changed(self, message: HostStatusChanged) -> None:
         status = message.status
-        self.main_screen.show_status(status)
+        for screen in self._dashboard_screens():
+            screen.show_status(status, message.failure)
         previous = self._host_states.get(status.name)
         self._host_states[status.name] = status.state
         if status.state is HostState.CONNECTED and previous is not HostState.CONNECTED:
             self._wake_poll(status.name)
+        if status.state is HostState.FAILED and previous is not HostState.FAILED:
+            announce_failure(self, status, message.failure)
+
+    def on_upload_progress(self, message: UploadProgress) -> None:
+        self.main_screen.show_upload(message.host, message.sent, message.total)
 
     def _wake_poll(self, host: str) -> None:
         if (wake := self._poll_wake.get(host)) is not None:
@@ -97,8 +121,24 @@ class TfdashApp(App[None]):
     async def _start_sessions(self) -> None:
         try:
             await self.manager.start_all()
+        except ConnectionFailed as error:  # the FAILED status was announced already
+            self.log.info(f"a host did not start: {error}")
         except TfdashError as error:
             self.notify_error(error)
+
+    def on_trust_host_key_requested(self, message: TrustHostKeyRequested) -> None:
+        self._trust_host_key(message.host, message.refused)
+
+    def on_retry_host_requested(self, message: RetryHostRequested) -> None:
+        self._retry_host(message.host)
+
+    @work(group="host-actions", exit_on_error=False)
+    async def _trust_host_key(self, host: str, refused: HostKeyUnknown) -> None:
+        await trust_host_key(self, self.manager.get(host), refused)
+
+    @work(group="host-actions", exit_on_error=False)
+    async def _retry_host(self, host: str) -> None:
+        await connect_again(self, self.manager.get(host))
 
     @work(group="poll", exit_on_error=False)
     async def _poll_jobs(self, host: str) -> None:
@@ -125,9 +165,8 @@ class TfdashApp(App[None]):
                 await asyncio.wait_for(wake.wait(), POLL_INTERVAL_S)
 
     def _deliver_jobs(self, host: str, jobs: list[Job]) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen | JobDetailScreen):
-                screen.show_jobs(host, jobs)
+        for screen in self._dashboard_screens():
+            screen.show_jobs(host, jobs)
 
     def on_launch_requested(self, message: LaunchRequested) -> None:
         self._launch(message.host, message.spec)
@@ -194,6 +233,15 @@ class TfdashApp(App[None]):
             )
 
 
-def make_app(manager: HostManager, *, focus_job: str | None = None) -> TfdashApp:
-    """The one factory of the dashboard, used by the CLI and the tests."""
-    return TfdashApp(manager, focus_job=focus_job)
+def make_app(
+    manager: HostManager, *, focus_job: str | None = None, hooks: DashboardHooks | None = None
+) -> TfdashApp:
+    """The one factory of the dashboard, used by the CLI and the tests.
+
+    ``hooks`` are the DashboardHooks the manager's SSH hosts were built with: bound here,
+    they ask for key passphrases and show agent uploads in this dashboard.
+    """
+    app = TfdashApp(manager, focus_job=focus_job)
+    if hooks is not None:
+        hooks.bind(app)
+    return app

@@ -17,7 +17,8 @@ from remote_agent import protocol
 from tfdash.errors import ConnectionFailed, ProtocolMismatch, UsageError
 from tfdash.models import HostState, HostStatus
 from tfdash.transport.local import LocalTransport
-from tfdash.transport.session import HostManager, HostSession, local_manager
+from tfdash.transport.manager import HostManager, local_manager
+from tfdash.transport.session import HostSession
 
 WAIT_S = 30.0
 SessionFactory = Callable[..., Awaitable[HostSession]]

@@ -23,7 +23,6 @@ from support.sshd import SshServer
 from tfdash.transport.agent_archive import build_archive
 from tfdash.transport.python_cache import PythonCache
 
-pytest_plugins = ["support.ssh_fixtures"]
 pytestmark = needs_sshd
 
 

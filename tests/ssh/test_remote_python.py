@@ -23,7 +23,6 @@ from tfdash.errors import RemotePythonMissing, RemotePythonTooOld
 from tfdash.transport.python_cache import PythonCache
 from tfdash.transport.remote_python import PROBE_MARKER, parse_probe_output
 
-pytest_plugins = ["support.ssh_fixtures"]
 pytestmark = needs_sshd
 
 # A real interpreter that says it is Python 3.6.9, as the python3 of an old image would:

@@ -1,6 +1,6 @@
 """Fixtures for the bootstrap tests: real sshd servers, logins as the unprivileged test user.
 
-Load with ``pytest_plugins = ["support.ssh_fixtures"]``. The names carry a ``bootstrap_``
+Loaded by tests/conftest.py. The names carry a ``bootstrap_``
 prefix (or say what they are) so they never clash with tests/ssh/conftest.py's fixtures.
 """
 

@@ -1,4 +1,5 @@
-"""Fixtures of the UI tests: a real local agent under a temporary TFDASH_HOME and tmux."""
+"""Fixtures of the UI tests: a real local agent under a temporary TFDASH_HOME and tmux,
+and for the SSH hosts real OpenSSH sshd's on loopback (as in tests/ssh/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ssh_client import ClientSide
 from textual.pilot import Pilot
 
 from tfdash.app import TfdashApp, make_app
-from tfdash.transport.session import local_manager
+from tfdash.transport.manager import local_manager
 
 WaitFor = Callable[..., Awaitable[None]]
 
@@ -91,3 +93,9 @@ async def _wait_for(
 def wait_for() -> WaitFor:
     """``await wait_for(pilot, condition, "what")``: let the app run until condition()."""
     return _wait_for
+
+
+@pytest.fixture
+def client(client: ClientSide, tmux_tmpdir: Path) -> ClientSide:
+    """The shared SSH client side (support.sshd_fixtures), after the tmux isolation."""
+    return client

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import Select, Static
+from ui.dashboard_queries import (
+    SIZE,
+    WaitFor,
+    host_state_text,
+    job_ids_in_table,
+    job_table,
+    log_lines,
+    table_cell,
+    type_into,
+    wait_connected,
+)
 
 from tfdash.app import TfdashApp, make_app
 from tfdash.models import HostState, JobSpec, JobState, LaunchMode
@@ -19,63 +28,11 @@ from tfdash.screens.launch import LaunchScreen
 from tfdash.screens.main import MainScreen
 from tfdash.services.jobs import JobsService
 from tfdash.transport.local import LocalTransport
-from tfdash.transport.session import HostManager, HostSession, local_manager
-from tfdash.widgets.host_list import HostList, HostRow
+from tfdash.transport.manager import HostManager, local_manager
+from tfdash.transport.session import HostSession
+from tfdash.widgets.host_list import HostRow
 from tfdash.widgets.job_fields import JobFields
-from tfdash.widgets.job_table import JobTable, row_key
 from tfdash.widgets.log_view import LogView
-
-SIZE = (120, 40)
-
-WaitFor = Callable[..., Awaitable[None]]
-
-
-def host_state_text(app: TfdashApp, host: str = "local") -> str:
-    """What the hosts pane says about `host`'s connection ("" until the pane exists)."""
-    for hosts in app.main_screen.query(HostList):
-        for row in hosts.query(HostRow):
-            if row.status.name == host:
-                for state in row.query(".host-state").results(Static):
-                    return str(state.render())
-    return ""
-
-
-def job_table(app: TfdashApp) -> JobTable | None:
-    """The dashboard's jobs table, None until the dashboard has composed it."""
-    for table in app.main_screen.query(JobTable):
-        return table
-    return None
-
-
-def table_cell(app: TfdashApp, job_id: str, column: str) -> str | None:
-    """The text of a cell of the jobs table, or None while the job has no row."""
-    table = job_table(app)
-    if table is None or table.job("local", job_id) is None:
-        return None
-    return table.get_cell(row_key("local", job_id), column).plain
-
-
-def job_ids_in_table(app: TfdashApp) -> list[str]:
-    table = job_table(app)
-    if table is None:
-        return []
-    return [str(row.key.value).split("/", 1)[1] for row in table.ordered_rows]
-
-
-def log_lines(app: TfdashApp, selector: str = "#log") -> list[str]:
-    return list(app.screen.query_one(selector, LogView).lines)
-
-
-async def wait_connected(pilot: Pilot[Any], wait_for: WaitFor) -> None:
-    app = pilot.app
-    assert isinstance(app, TfdashApp)
-    await wait_for(pilot, lambda: host_state_text(app) == "connected", "the host to connect")
-
-
-async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
-    pilot.app.screen.query_one(selector).focus()
-    await pilot.pause()
-    await pilot.press(*text)
 
 
 async def test_dashboard_connects_and_shows_agent_facts(app: TfdashApp, wait_for: WaitFor) -> None:
@@ -331,7 +288,17 @@ async def test_reconnect_is_shown_and_the_log_goes_on_without_repeats(
             "the hosts pane to show the reconnect",
         )
         assert "(attempt 1)" in host_state_text(app)
+        # The panels keep the last data while the host is away, and say so.
+        log = app.main_screen.query_one("#log", LogView)
+        assert log.border_subtitle == "reconnecting…"
+        assert "tick-5" in log.lines
+        table = job_table(app)
+        assert table is not None and table.is_stale("local")
+        assert job_ids_in_table(app) == [job.id]
+        assert "last known on local" in str(table.border_subtitle)
         await wait_connected(pilot, wait_for)
+        assert not table.is_stale("local")
+        assert "reconnecting" not in str(log.border_subtitle)
         new_info = manager.get("local").info
         assert new_info is not None and new_info.agent_pid != info.agent_pid
         await wait_for(pilot, lambda: "tick-60" in log_lines(app), "the last tick")
@@ -374,9 +341,7 @@ async def test_a_host_that_cannot_start_shows_failed_with_the_reason(
 
     app.notify = recording_notify  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(
-            pilot, lambda: host_state_text(app).startswith("failed: "), "the failed state"
-        )
-        assert str(missing_python) in host_state_text(app)
+        await wait_for(pilot, lambda: host_state_text(app) == "failed", "the failed state")
+        assert str(missing_python) in host_state_text(app, part=".host-details")
         await wait_for(pilot, lambda: any(s.startswith("error: ") for s in shown), "the error")
         assert job_ids_in_table(app) == []

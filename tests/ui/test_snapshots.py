@@ -17,7 +17,7 @@ from textual.widgets import Input
 from tfdash.app import TfdashApp, make_app
 from tfdash.models import HostState
 from tfdash.screens.launch import LaunchScreen
-from tfdash.transport.session import local_manager
+from tfdash.transport.manager import local_manager
 from tfdash.widgets.host_list import HostList
 
 TERMINAL_SIZE = (120, 40)

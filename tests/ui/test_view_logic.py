@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tfdash.errors import (
+    AuthFailed,
+    ConnectionFailed,
+    HostKeyChanged,
+    HostKeyUnknown,
+    RemotePythonTooOld,
+)
 from tfdash.models import HostInfo, HostState, HostStatus, Job, JobState, LaunchMode
 from tfdash.screens.launch import LaunchFormValues, build_spec, parse_env
 from tfdash.widgets.host_list import describe_details, describe_state
@@ -122,8 +131,9 @@ def test_host_state_texts() -> None:
     )
     assert describe_state(reconnecting, now) == "reconnecting in 3 s (attempt 2)"
     assert describe_details(reconnecting, now) == ["the connection ended", "data 12 s old"]
-    failed = HostStatus(name="gpu", state=HostState.FAILED, message="protocol mismatch")
-    assert describe_state(failed, now) == "failed: protocol mismatch"
+    failed = HostStatus(name="gpu", state=HostState.FAILED, message="cannot start the agent")
+    assert describe_state(failed, now) == "failed"
+    assert describe_details(failed, now) == ["cannot start the agent", "r: retry once fixed"]
     info = HostInfo.from_wire(
         {
             "agent_version": "0.1.0",
@@ -134,6 +144,45 @@ def test_host_state_texts() -> None:
     connected = HostStatus(name="gpu", state=HostState.CONNECTED, info=info)
     assert describe_state(connected, now) == "connected"
     assert describe_details(connected, now) == ["agent 0.1.0", "Python 3.8.10 · no tmux"]
+
+
+def _failed(error: ConnectionFailed) -> HostStatus:
+    return HostStatus(name="gpu", state=HostState.FAILED, message=error.message)
+
+
+def test_failed_host_texts_name_the_kind_and_what_to_do() -> None:
+    unknown = HostKeyUnknown(
+        name="gpu",
+        host="10.0.0.5",
+        port=2222,
+        key_type="ssh-ed25519",
+        fingerprint="SHA256:abc",
+        known_hosts_line="[10.0.0.5]:2222 ssh-ed25519 AAAA\n",
+        known_hosts_file=Path("/home/me/.ssh/known_hosts"),
+    )
+    assert describe_state(_failed(unknown), 0, unknown) == "failed: unknown host key"
+    assert describe_details(_failed(unknown), 0, unknown) == [
+        "ssh-ed25519 SHA256:abc",
+        "t: review the key, trust it",
+    ]
+    changed = HostKeyChanged(
+        name="gpu",
+        host="10.0.0.5",
+        port=2222,
+        key_type="ssh-ed25519",
+        fingerprint="SHA256:abc",
+        known_lines=[(Path("/home/me/.ssh/known_hosts"), 3)],
+    )
+    assert describe_state(_failed(changed), 0, changed) == "failed: HOST KEY CHANGED"
+    assert "t: details" in describe_details(_failed(changed), 0, changed)
+    refused = AuthFailed("the server refused the keys")
+    assert describe_state(_failed(refused), 0, refused) == "failed: authentication failed"
+    assert describe_details(_failed(refused), 0, refused) == [
+        "the server refused the keys",
+        "r: retry once fixed",
+    ]
+    too_old = RemotePythonTooOld("Python 3.6 is too old")
+    assert describe_state(_failed(too_old), 0, too_old) == "failed: remote Python too old"
 
 
 def test_status_bar_summary() -> None:

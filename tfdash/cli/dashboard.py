@@ -16,20 +16,19 @@ from tfdash.errors import UsageError
 from tfdash.models import JobState
 from tfdash.services.demo import demo_spec, find_example_script, tensorflow_available
 from tfdash.transport.hosts import build_manager
-from tfdash.transport.session import local_manager
-from tfdash.transport.ssh_hooks import SshHooks
+from tfdash.transport.manager import local_manager
 
 DEMO_STOP_GRACE_S = 5.0
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
     from tfdash.app import make_app
+    from tfdash.screens.ssh_prompts import DashboardHooks
 
-    # No passphrase prompt yet: the terminal belongs to the dashboard (use ssh-agent).
-    manager = build_manager(
-        load_config(), local_home=paths.tfdash_home(args.home), hooks=SshHooks()
-    )
-    app = make_app(manager)
+    # The terminal belongs to the dashboard: it asks for passphrases in a modal.
+    hooks = DashboardHooks()
+    manager = build_manager(load_config(), local_home=paths.tfdash_home(args.home), hooks=hooks.ssh)
+    app = make_app(manager, hooks=hooks)
     app.run()
     return app.return_code or 0
 

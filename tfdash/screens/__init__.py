@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from tfdash.screens.confirm import ConfirmScreen
+from tfdash.screens.host_key import HostKeyScreen
 from tfdash.screens.job_detail import JobDetailScreen
 from tfdash.screens.launch import LaunchScreen, build_spec
 from tfdash.screens.main import MainScreen
+from tfdash.screens.passphrase import PassphraseScreen
 
-__all__ = ["ConfirmScreen", "JobDetailScreen", "LaunchScreen", "MainScreen", "build_spec"]
+__all__ = [
+    "ConfirmScreen",
+    "HostKeyScreen",
+    "JobDetailScreen",
+    "LaunchScreen",
+    "MainScreen",
+    "PassphraseScreen",
+    "build_spec",
+]

@@ -7,7 +7,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from tfdash.models import Job
+from tfdash.errors import ConnectionFailed
+from tfdash.models import HostStatus, Job
 from tfdash.screens.job_actions import confirm_remove, confirm_stop
 from tfdash.transport.session import HostSession
 from tfdash.widgets.job_fields import JobFields
@@ -30,17 +31,24 @@ class JobDetailScreen(Screen[None]):
         self.host = host
         self.job = job
         self.session = session
+        # Kept, not queried: the App's workers may report while the widgets are torn down.
+        self.fields = JobFields(job, id="detail-fields")
+        self.fields.border_title = f"Job · {job.name}"
+        self.log_view = LogView(max_lines=100_000, tail_bytes=8 * 1024 * 1024, id="detail-log")
 
     def compose(self) -> ComposeResult:
         yield Header()
-        fields = JobFields(self.job, id="detail-fields")
-        fields.border_title = f"Job · {self.job.name}"
-        yield fields
-        yield LogView(max_lines=100_000, tail_bytes=8 * 1024 * 1024, id="detail-log")
+        yield self.fields
+        yield self.log_view
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(LogView).follow(self.session, self.job)
+        self.log_view.follow(self.session, self.job)
+
+    def show_status(self, status: HostStatus, failure: ConnectionFailed | None = None) -> None:
+        """A host's connection state changed: the log says when this job's host is away."""
+        if self.is_mounted:
+            self.log_view.show_host_status(status)
 
     def show_jobs(self, host: str, jobs: list[Job]) -> None:
         """Take this job's latest fields from a poll of `host`; go back once it is gone."""
@@ -50,13 +58,13 @@ class JobDetailScreen(Screen[None]):
             if job.id == self.job.id:
                 if job != self.job:
                     self.job = job
-                    self.query_one(JobFields).show(job)
+                    self.fields.show(job)
                     self.refresh_bindings()
                 return
         if self.is_current:
             self.dismiss()
         else:
-            self.query_one(JobFields).border_subtitle = "removed from the host"
+            self.fields.border_subtitle = "removed from the host"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim stop for an ended job and remove for a running one."""

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tfdash.config import LOCAL_HOST, Config
 from tfdash.transport.local import LocalTransport
-from tfdash.transport.session import HostManager, HostSession
+from tfdash.transport.manager import HostManager
+from tfdash.transport.session import HostSession
 from tfdash.transport.ssh_hooks import SshHooks
 
 # SSH keepalive finds a dead TCP path within 6 s; the ping finds an agent that hangs.

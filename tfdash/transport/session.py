@@ -7,19 +7,18 @@ A session hides dropped links from its callers: ``call()`` waits for the reconne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from tfdash.errors import AgentError, ConnectionFailed, UsageError
+from tfdash.errors import AgentError, ConnectionFailed
 from tfdash.models import HostInfo, HostState, HostStatus
 from tfdash.transport.base import Transport
 from tfdash.transport.handshake import say_hello
 from tfdash.transport.liveness import watch_link
-from tfdash.transport.local import LocalTransport
 from tfdash.transport.rpc import RpcClient
 from tfdash.transport.status import StatusCallback, StatusPublisher
 from tfdash.transport.streams import StreamRouter, Subscription
@@ -55,6 +54,8 @@ class HostSession:
         self._runner: asyncio.Task[None] | None = None
         self._started = False
         self._closing = False
+        self._failure: ConnectionFailed | None = None
+        self._retry_wake = asyncio.Event()
 
     @property
     def status(self) -> HostStatus:
@@ -63,6 +64,13 @@ class HostSession:
     @property
     def info(self) -> HostInfo | None:
         return self._status.current.info
+
+    @property
+    def failure(self) -> ConnectionFailed | None:
+        """While FAILED: the error that needs a person (a HostKeyUnknown to trust, …)."""
+        if self._status.current.state is not HostState.FAILED:
+            return None
+        return self._failure
 
     def subscribe_status(self, callback: StatusCallback) -> Callable[[], None]:
         """Call ``callback`` on every status change; returns the unsubscribe function."""
@@ -87,6 +95,7 @@ class HostSession:
             if self._closing:
                 raise
             if not exc.retryable or not self.reconnect:
+                self._failure = exc
                 self._status.update(state=HostState.FAILED, message=exc.message)
                 if not self.reconnect:
                     raise
@@ -95,6 +104,24 @@ class HostSession:
         self._runner = asyncio.get_running_loop().create_task(
             self._run(error), name=f"session {self.name}"
         )
+
+    async def retry_now(self) -> None:
+        """Connect again at once, once a person fixed something (trusted a key, …).
+
+        A FAILED session starts over (like ``start()``); a RECONNECTING one skips the
+        rest of its backoff wait. Does nothing in any other state or once closed.
+        """
+        if self._closing:
+            return
+        state = self._status.current.state
+        if state is HostState.RECONNECTING:
+            self._retry_wake.set()
+        elif state is HostState.FAILED:
+            runner, self._runner = self._runner, None
+            if runner is not None and not runner.done():
+                await asyncio.wait([runner])  # it returns right after reporting FAILED
+            self._started = False
+            await self.start()
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = 30.0
@@ -167,6 +194,7 @@ class HostSession:
             await rpc.close()
             raise ConnectionFailed(f"the session to {self.name} is closed")
         self._rpc = rpc
+        self._failure = None
         now = time.time()
         self._status.update(
             state=HostState.CONNECTED,
@@ -202,19 +230,22 @@ class HostSession:
                 attempt = 0
             attempt += 1
             delay = self._backoff(attempt)
+            self._retry_wake.clear()
             self._status.update(
                 state=HostState.RECONNECTING,
                 message=error,
                 attempt=attempt,
                 retry_at=time.time() + delay,
             )
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retry_wake.wait(), delay)
             self._status.update(retry_at=None)
             try:
                 await self._connect_once()
                 error = None
             except ConnectionFailed as exc:
                 if not exc.retryable:  # it needs a person: a key, a host key, an upgrade
+                    self._failure = exc
                     self._status.update(state=HostState.FAILED, message=exc.message, retry_at=None)
                     return
                 error = exc.message
@@ -261,63 +292,3 @@ class HostSession:
 def is_repeatable(method: str, params: dict[str, Any] | None) -> bool:
     """Whether asking again after a dropped link cannot do anything twice."""
     return method in REPEATABLE_METHODS or bool(params and params.get("request_id"))
-
-
-class HostManager:
-    """Owns every HostSession; status subscribers hear about all of them."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[str, HostSession] = {}
-        self._subscribers: dict[int, tuple[StatusCallback, list[Callable[[], None]]]] = {}
-        self._next_subscriber = 0
-
-    def add(self, session: HostSession) -> None:
-        if session.name in self._sessions:
-            raise UsageError(f"there is already a host named {session.name!r}")
-        self._sessions[session.name] = session
-        for callback, unsubscribers in self._subscribers.values():
-            unsubscribers.append(session.subscribe_status(callback))
-
-    def get(self, name: str) -> HostSession:
-        try:
-            return self._sessions[name]
-        except KeyError:
-            known = ", ".join(sorted(self._sessions)) or "none"
-            raise UsageError(f"unknown host {name!r} (known hosts: {known})") from None
-
-    @property
-    def sessions(self) -> list[HostSession]:
-        return list(self._sessions.values())
-
-    def subscribe_status(self, callback: StatusCallback) -> Callable[[], None]:
-        """Subscribe to the status of every host, including hosts added later."""
-        key = self._next_subscriber
-        self._next_subscriber += 1
-        unsubscribers = [session.subscribe_status(callback) for session in self.sessions]
-        self._subscribers[key] = (callback, unsubscribers)
-
-        def unsubscribe() -> None:
-            entry = self._subscribers.pop(key, None)
-            for undo in entry[1] if entry else []:
-                undo()
-
-        return unsubscribe
-
-    async def start_all(self) -> None:
-        """Start every session; raises the first start-up error once all have tried."""
-        results = await asyncio.gather(
-            *(session.start() for session in self.sessions), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-
-    async def close_all(self) -> None:
-        await asyncio.gather(*(session.close() for session in self.sessions))
-
-
-def local_manager(tfdash_home: Path | None = None) -> HostManager:
-    """A HostManager with one host, "local": the agent as a subprocess of tfdash."""
-    manager = HostManager()
-    manager.add(HostSession("local", LocalTransport(tfdash_home=tfdash_home)))
-    return manager

@@ -1,4 +1,8 @@
-"""The jobs table: one row per job, updated in place from each poll."""
+"""The jobs table: the jobs of every host, updated in place from each host's poll.
+
+The rows of a host that is not connected stay, dimmed: the last known state of its jobs
+(which keep running on the host) is worth more than an empty table.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from tfdash.models import Job, JobState
 # (key, label, width): fixed widths keep the columns still while cells change; None fits
 # the column to its widest cell (ids all have one length; names only come with new rows).
 COLUMNS = (
+    ("host", "Host", None),
     ("id", "ID", None),
     ("name", "Name", None),
     ("state", "State", 9),
@@ -66,7 +71,7 @@ def row_key(host: str, job_id: str) -> str:
 class JobTable(DataTable[Text]):
     """Jobs of every host; cells change in place, rows come and go by key."""
 
-    COMPONENT_CLASSES = {f"job-table--{state.value}" for state in JobState}
+    COMPONENT_CLASSES = {f"job-table--{state.value}" for state in JobState} | {"job-table--stale"}
 
     @dataclass
     class JobHighlighted(Message):
@@ -87,6 +92,7 @@ class JobTable(DataTable[Text]):
         self._jobs: dict[str, tuple[str, Job]] = {}
         self._pending_focus = focus_job
         self._highlighted_key: str | None = None
+        self._stale_hosts: set[str] = set()
         self.border_title = "Jobs"
         for key, label, width in COLUMNS:
             self.add_column(label, width=width, key=key)
@@ -121,7 +127,7 @@ class JobTable(DataTable[Text]):
             previous = self._jobs.get(key)
             self._jobs[key] = (host, job)
             if previous is None:
-                self.add_row(*self._cells(job, now), key=key)
+                self.add_row(*self._cells(host, job, now), key=key)
             elif previous[1] != job:
                 self._update_row(key, previous[1], job, now)
         gone = [key for key, (owner, _) in self._jobs.items() if owner == host and key not in seen]
@@ -130,14 +136,50 @@ class JobTable(DataTable[Text]):
             self.remove_row(key)
         self._apply_pending_focus()
         self._announce_highlight()
+        self._show_count()
+
+    def mark_stale(self, host: str, stale: bool) -> None:
+        """Dim the rows of `host` while it is not connected (they show its last known jobs)."""
+        if stale == (host in self._stale_hosts):
+            return
+        if stale:
+            self._stale_hosts.add(host)
+        else:
+            self._stale_hosts.discard(host)
+        now = time.time()
+        for key, (owner, job) in self._jobs.items():
+            if owner == host:
+                for (column, _, _), cell in zip(COLUMNS, self._cells(host, job, now), strict=True):
+                    self.update_cell(key, column, cell)
+        self._show_count()
+
+    def is_stale(self, host: str) -> bool:
+        return host in self._stale_hosts
+
+    def _show_count(self) -> None:
         count = len(self._jobs)
         if not count:
             self.border_subtitle = "no jobs · n launches one"
-        else:
-            self.border_subtitle = f"{count} job" if count == 1 else f"{count} jobs"
+            return
+        subtitle = f"{count} job" if count == 1 else f"{count} jobs"
+        stale = sorted(
+            host
+            for host in self._stale_hosts
+            if any(owner == host for owner, _ in self._jobs.values())
+        )
+        if stale:
+            subtitle += f" · last known on {', '.join(stale)}"
+        self.border_subtitle = subtitle
 
-    def _cells(self, job: Job, now: float) -> list[Text]:
-        return [
+    def _styled(self, host: str, cell: Text) -> Text:
+        """`cell`, dimmed if `host` is stale."""
+        if host in self._stale_hosts:
+            cell.stylize(self.get_component_rich_style("job-table--stale", partial=True))
+        return cell
+
+    def _cells(self, host: str, job: Job, now: float) -> list[Text]:
+        cells = [
+            Text(host),
             Text(job.id),
             Text(job.name),
             self._state_text(job.state),
@@ -146,12 +188,14 @@ class JobTable(DataTable[Text]):
             Text(format_duration(job.runtime(now)), justify="right"),
             Text(format_exit(job), justify="right"),
         ]
+        return [self._styled(host, cell) for cell in cells]
 
     def _update_row(self, key: str, old: Job, new: Job, now: float) -> None:
         """Touch only the cells whose text changed."""
-        old_cells = self._cells(old, now)
+        host = self._jobs[key][0]
+        old_cells = self._cells(host, old, now)
         for (column, _, _), before, after in zip(
-            COLUMNS, old_cells, self._cells(new, now), strict=True
+            COLUMNS, old_cells, self._cells(host, new, now), strict=True
         ):
             if before.plain != after.plain:
                 self.update_cell(key, column, after)
@@ -162,11 +206,10 @@ class JobTable(DataTable[Text]):
 
     def _tick_runtimes(self) -> None:
         now = time.time()
-        for key, (_, job) in self._jobs.items():
+        for key, (host, job) in self._jobs.items():
             if job.state.is_active and job.started_at is not None:
-                self.update_cell(
-                    key, "runtime", Text(format_duration(job.runtime(now)), justify="right")
-                )
+                runtime = Text(format_duration(job.runtime(now)), justify="right")
+                self.update_cell(key, "runtime", self._styled(host, runtime))
 
     def _apply_pending_focus(self) -> None:
         if self._pending_focus is None:
@@ -204,8 +247,8 @@ class JobTable(DataTable[Text]):
         """Restyle the state cells when the theme or the stylesheet changes."""
         super().notify_style_update()
         if self.is_mounted:
-            for key, (_, job) in self._jobs.items():
-                self.update_cell(key, "state", self._state_text(job.state))
+            for key, (host, job) in self._jobs.items():
+                self.update_cell(key, "state", self._styled(host, self._state_text(job.state)))
 
 
 def _key_value(key: RowKey) -> str:

@@ -7,8 +7,8 @@ import re
 from textual import work
 from textual.widgets import Log
 
-from tfdash.errors import AgentError, TfdashError
-from tfdash.models import Job
+from tfdash.errors import AgentError, ConnectionFailed, TfdashError
+from tfdash.models import HostState, HostStatus, Job
 from tfdash.services.logs import LogFollower
 from tfdash.transport.session import HostSession
 
@@ -59,7 +59,9 @@ class LogView(Log):
     """Shows the output of one job and keeps following it while it runs.
 
     ``follow()`` replaces what is shown: the previous follower worker is cancelled (the
-    worker group is exclusive), so switching jobs never mixes two jobs' output.
+    worker group is exclusive), so switching jobs never mixes two jobs' output. While the
+    job's host is away the lines stay and the subtitle says so; the stream resumes from
+    its cursor, so nothing is repeated.
     """
 
     def __init__(
@@ -73,7 +75,10 @@ class LogView(Log):
         super().__init__(max_lines=max_lines, id=id, classes=classes)
         self.tail_bytes = tail_bytes
         self.job_id: str | None = None
+        self.host: str | None = None
         self._end_pending = False
+        self._stream_note = "no job selected"
+        self._link_note: str | None = None
         self.border_title = "Log"
 
     def append_text(self, text: str) -> None:
@@ -88,22 +93,45 @@ class LogView(Log):
 
     def _scroll_to_end(self) -> None:
         self._end_pending = False
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        # force: the scrollbar that allows scrolling may appear only in the next layout.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def follow(self, session: HostSession | None, job: Job | None) -> None:
         """Show `job`'s output (the last `tail_bytes` of it) and follow it; None clears."""
-        if job is not None and job.id == self.job_id:
+        followed = (session.name, job.id) if session is not None and job is not None else None
+        if followed is not None and followed == (self.host, self.job_id):
             return
         self.job_id = job.id if job is not None else None
         self.clear()
         if session is None or job is None:
             self.workers.cancel_group(self, "log-follow")
+            self.host = None
             self.border_title = "Log"
-            self.border_subtitle = "no job selected"
+            self._link_note = None
+            self._set_stream_note("no job selected")
             return
+        self.host = session.name
         self.border_title = f"Log · {job.name}"
-        self.border_subtitle = "following" if job.state.is_active else job.state.value
+        self._set_stream_note("following" if job.state.is_active else job.state.value)
+        self.show_host_status(session.status)
         self._follow(session, job.id)
+
+    def show_host_status(self, status: HostStatus) -> None:
+        """Say in the subtitle when the followed job's host is away (the lines stay)."""
+        if status.name != self.host:
+            return
+        if status.state is HostState.CONNECTED:
+            self._link_note = None
+        elif status.state is HostState.FAILED:
+            self._link_note = "host failed: last lines shown"
+        elif status.state is not HostState.DISCONNECTED:
+            self._link_note = "reconnecting…"
+        self._set_stream_note(self._stream_note)
+
+    def _set_stream_note(self, note: str) -> None:
+        """What the stream says ("following", "end of log"); a link problem is shown first."""
+        self._stream_note = note
+        self.border_subtitle = self._link_note or note
 
     @work(exclusive=True, group="log-follow", exit_on_error=False)
     async def _follow(self, session: HostSession, job_id: str) -> None:
@@ -112,16 +140,20 @@ class LogView(Log):
             async for chunk in follower:
                 if self.job_id != job_id:
                     return
+                if chunk.reconnected:  # the stream resumed from its cursor
+                    self._link_note = None
+                    self._set_stream_note(self._stream_note)
                 if chunk.gap:
                     self.append_text(f"{GAP_MARK} {chunk.gap} {GAP_MARK}\n")
                 if chunk.text:
                     self.append_text(chunk.text)
                 if chunk.eof:
                     state = chunk.job_state.value if chunk.job_state else "ended"
-                    self.border_subtitle = f"{state} · end of log"
+                    self._set_stream_note(f"{state} · end of log")
         except TfdashError as error:
             if isinstance(error, AgentError) and error.is_not_found:
-                self.border_subtitle = "job removed"
+                self._set_stream_note("job removed")
                 return
-            self.notify(error.message, title=error.title, severity="error", markup=False)
-            self.border_subtitle = "log unavailable"
+            if not isinstance(error, ConnectionFailed):  # the hosts pane shows those
+                self.notify(error.message, title=error.title, severity="error", markup=False)
+            self._set_stream_note("log unavailable")

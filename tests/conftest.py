@@ -1,0 +1,3 @@
+"""Fixture plugins shared by several tiers (pytest_plugins is only honoured here)."""
+
+pytest_plugins = ["support.sshd_fixtures", "support.ssh_fixtures"]
