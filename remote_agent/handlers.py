@@ -143,9 +143,9 @@ def jobs_remove(params: Params, ctx: RequestContext) -> Any:
 @registry.method("logs.read")
 def logs_read(params: Params, ctx: RequestContext) -> Any:
     job_id = params.get_str("id", required=True)
-    job_dir = store().job_dir(job_id)
+    path = tail.log_path(store().get(job_id), params.get_str("file"), "file")
     return tail.read_job_log(
-        job_dir,
+        path,
         state_of=lambda: store().get(job_id)["state"],
         cursor=tail.parse_cursor(params.get_object("cursor") or None),
         max_bytes=params.get_int("max_bytes", tail.DEFAULT_READ_BYTES, minimum=1),
@@ -157,13 +157,14 @@ def logs_read(params: Params, ctx: RequestContext) -> Any:
 
 @registry.method("logs.subscribe")
 def logs_subscribe(params: Params, ctx: RequestContext) -> Any:
-    """Follow a job's output: ``target {job}``, ``cursor``, ``options {tail_bytes}``."""
+    """Follow a job's log: ``target {job, file?}``, ``cursor``, ``options {tail_bytes}``."""
     target = Params(params.get_object("target"))
     job_id = target.get_str("job", required=True)
-    job_dir = store().job_dir(job_id)
+    path = tail.log_path(store().get(job_id), target.get_str("file"), "target.file")
     options = Params(params.get_object("options"))
     source = tail.JobLogSource(
-        job_dir,
+        path,
+        store().job_dir(job_id),
         state_of=lambda: store().get(job_id)["state"],
         cursor=tail.parse_cursor(params.get_object("cursor") or None),
         tail_bytes=options.get_int("tail_bytes", None, minimum=0),

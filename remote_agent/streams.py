@@ -57,6 +57,16 @@ class StreamSource:
     def cursor(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def wait_idle(self, stopped: threading.Event, timeout: float) -> None:
+        """Sleep while nothing is new (up to ``timeout``); ``wake`` ends it early."""
+        stopped.wait(timeout)
+
+    def wake(self) -> None:
+        """End a ``wait_idle`` in progress: the subscription is stopping."""
+
+    def close(self) -> None:
+        """Release what the source holds open; called once its subscription has ended."""
+
 
 class Subscription:
     """One subscription's pump: a thread that reads its source and notifies."""
@@ -73,6 +83,7 @@ class Subscription:
 
     def stop(self) -> None:
         self.stopped.set()
+        self.source.wake()
 
     def _pump(self) -> None:
         try:
@@ -80,6 +91,8 @@ class Subscription:
         except Exception as e:
             log.exception("stream %s failed", self.id)
             self.notify("stream.end", {"sub": self.id, "reason": f"error: {e}"})
+        finally:
+            self.source.close()
 
     def _loop(self) -> None:
         while not self.stopped.is_set():
@@ -99,8 +112,11 @@ class Subscription:
                 return
             if batch.size >= BATCH_BYTES:
                 continue  # more is waiting: send it at once
-            # Idle, or a small batch: let more accumulate before the next notification.
-            self.stopped.wait(BATCH_S if batch.items else IDLE_POLL_S)
+            # A small batch: let more accumulate before the next notification.
+            if batch.items:
+                self.stopped.wait(BATCH_S)
+            else:
+                self.source.wait_idle(self.stopped, IDLE_POLL_S)
 
 
 class StreamManager:

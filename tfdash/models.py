@@ -163,17 +163,30 @@ class HostInfo:
 
 @dataclass(frozen=True)
 class LogCursor:
-    """Where a log read stopped: the file's inode and the byte offset in it."""
+    """Where a log read stopped: the file (inode, and a fingerprint of its first bytes,
+    which finds it again after logrotate compressed or copied it) and the byte offset."""
 
     inode: int
     offset: int
+    head_sha1: str | None = None
+    head_bytes: int = 0
 
-    def to_wire(self) -> dict[str, int]:
-        return {"inode": self.inode, "offset": self.offset}
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"inode": self.inode, "offset": self.offset}
+        if self.head_sha1 is not None:
+            wire["head_sha1"] = self.head_sha1
+            wire["head_bytes"] = self.head_bytes
+        return wire
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> LogCursor:
-        return cls(inode=int(data["inode"]), offset=int(data["offset"]))
+        head = data.get("head_sha1")
+        return cls(
+            inode=int(data["inode"]),
+            offset=int(data["offset"]),
+            head_sha1=str(head) if head is not None else None,
+            head_bytes=int(data.get("head_bytes") or 0),
+        )
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,10 @@ def test_host_info_from_the_documented_hello_result() -> None:
 def test_log_cursor_round_trip() -> None:
     cursor = LogCursor(inode=12, offset=345)
     assert LogCursor.from_wire(cursor.to_wire()) == cursor
+
+
+def test_a_log_cursor_keeps_the_file_fingerprint_round_trip() -> None:
+    wire = {"inode": 7, "offset": 900, "head_sha1": "ab" * 20, "head_bytes": 256}
+    assert LogCursor.from_wire(wire).to_wire() == wire
+    old = {"inode": 7, "offset": 900}
+    assert LogCursor.from_wire(old).to_wire() == old

@@ -125,6 +125,7 @@ class LogFollower:
             cursor=LogCursor.from_wire(result["cursor"]),
             eof=bool(result["eof"]),
             job_state=JobState(result["job_state"]),
+            gap=result.get("gap_reason") or ("lines are missing" if result.get("gap") else None),
         )
         self._cursor = chunk.cursor
         return chunk
