@@ -162,8 +162,7 @@ def markdown(timings: Timings, runs: int, server: SshServer) -> str:
         "The bootstrap check is one remote command (the Python was remembered at the first\n"
         "connect); the agent start is a second one. Most of the agent start is Python itself:\n"
         "modules imported from a zipapp are compiled at every start (zipimport writes no\n"
-        "bytecode cache), and `importlib.util.find_spec('pynvml')` on the bundled 332 KB\n"
-        "module costs about 60 ms because zipimport compiles it to answer.\n"
+        "bytecode cache).\n"
     )
 
 
