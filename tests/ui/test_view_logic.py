@@ -143,7 +143,7 @@ def test_host_state_texts() -> None:
     )
     connected = HostStatus(name="gpu", state=HostState.CONNECTED, info=info)
     assert describe_state(connected, now) == "connected"
-    assert describe_details(connected, now) == ["agent 0.1.0", "Python 3.8.10 · no tmux"]
+    assert describe_details(connected, now) == ["agent 0.1.0", "Python 3.8.10", "no tmux"]
 
 
 def _failed(error: ConnectionFailed) -> HostStatus:

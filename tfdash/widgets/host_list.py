@@ -58,7 +58,8 @@ def describe_details(
     if status.state is HostState.CONNECTED and info is not None:
         tmux = f"tmux {info.capabilities.tmux}" if info.capabilities.tmux else "no tmux"
         lines.append(f"agent {info.agent_version}")
-        lines.append(f"Python {info.python_version} · {tmux}")
+        lines.append(f"Python {info.python_version}")
+        lines.append(tmux)
         return lines
     if status.state is HostState.RECONNECTING and status.message:
         lines.append(status.message)

@@ -24,19 +24,19 @@ COLUMNS = (
     ("name", "Name", None),
     ("state", "State", 9),
     ("mode", "Mode", 5),
-    ("started", "Started", 8),
+    ("started", "Started", 7),
     ("runtime", "Runtime", 7),
     ("exit", "Exit", 8),
 )
 
 
 def format_started(started_at: float | None, now: float) -> str:
-    """Local clock time if it was today, else the date ("Nov 21"): 8 cells at most."""
+    """Local clock time if it was today, else the date ("Nov 21"): 6 cells at most."""
     if started_at is None:
         return "—"
     started = time.localtime(started_at)
     if time.strftime("%Y%m%d", started) == time.strftime("%Y%m%d", time.localtime(now)):
-        return time.strftime("%H:%M:%S", started)
+        return time.strftime("%H:%M", started)
     return time.strftime("%b %d", started)
 
 
