@@ -11,28 +11,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from support.sessions import wait_for_state
 
 from remote_agent import protocol
 from tfdash.errors import ConnectionFailed, ProtocolMismatch
-from tfdash.models import HostState, HostStatus
+from tfdash.models import HostState
 from tfdash.transport.local import LocalTransport
 from tfdash.transport.session import HostSession
 
 WAIT_S = 30.0
 SessionFactory = Callable[..., Awaitable[HostSession]]
-
-
-async def wait_for_state(session: HostSession, state: HostState) -> HostStatus:
-    changed = asyncio.Event()
-    unsubscribe = session.subscribe_status(lambda status: changed.set())
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while session.status.state is not state:
-                changed.clear()
-                await changed.wait()
-    finally:
-        unsubscribe()
-    return session.status
 
 
 async def test_a_failed_session_keeps_why_and_retry_now_connects_once_it_is_fixed(
@@ -80,13 +68,13 @@ async def test_retry_now_cuts_a_reconnect_wait_short(session_factory: SessionFac
     info = session.info
     assert info is not None and info.agent_pid is not None
     os.kill(info.agent_pid, signal.SIGKILL)
-    waiting = await wait_for_state(session, HostState.RECONNECTING)
+    waiting = await wait_for_state(session, HostState.RECONNECTING, WAIT_S)
     while waiting.retry_at is None:  # the loss is reported before the wait is planned
         await asyncio.sleep(0.01)
         waiting = session.status
     assert session.failure is None  # reconnecting needs nobody
     await session.retry_now()
-    await wait_for_state(session, HostState.CONNECTED)
+    await wait_for_state(session, HostState.CONNECTED, WAIT_S)
     assert time.time() < waiting.retry_at
     new_info = session.info
     assert new_info is not None and new_info.agent_pid != info.agent_pid

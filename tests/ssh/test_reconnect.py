@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.faultproxy import FaultProxy
+from support.sessions import wait_for_state
 from support.ssh_client import ClientSide, host_config, remote_home
 from support.sshd import SshServer
 
@@ -43,18 +44,6 @@ def session_through(proxy: FaultProxy, sshd: SshServer, name: str) -> HostSessio
     return HostSession(
         name, SshTransport(host), ping_interval=1.0, backoff_initial=0.2, backoff_max=1.0
     )
-
-
-async def wait_for_state(session: HostSession, state: HostState, timeout: float = WAIT_S) -> None:
-    changed = asyncio.Event()
-    unsubscribe = session.subscribe_status(lambda status: changed.set())
-    try:
-        async with asyncio.timeout(timeout):
-            while session.status.state is not state:
-                changed.clear()
-                await changed.wait()
-    finally:
-        unsubscribe()
 
 
 async def wait_for_more(lines: list[str], than: int, timeout: float = WAIT_S) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.faultproxy import FaultProxy
+from support.sessions import wait_for_state
 from support.ssh_client import (
     ClientSide,
     ServerFactory,
@@ -175,15 +176,3 @@ async def test_keepalive_notices_a_frozen_link_and_the_session_comes_back(
     finally:
         await session.close()
         proxy.close()
-
-
-async def wait_for_state(session: HostSession, state: HostState, timeout: float) -> None:
-    changed = asyncio.Event()
-    unsubscribe = session.subscribe_status(lambda status: changed.set())
-    try:
-        async with asyncio.timeout(timeout):
-            while session.status.state is not state:
-                changed.clear()
-                await changed.wait()
-    finally:
-        unsubscribe()
