@@ -166,15 +166,9 @@ def test_a_short_job_from_the_pyz_succeeds(pyz_agent: PyzAgent) -> None:
     assert Path(job["log_path"]).read_text() == "hi\n"
 
 
-@pytest.mark.parametrize("cut", [0, 1000, "all-but-one"])
-def test_the_exec_receiver_writes_nothing_from_a_truncated_stream(
-    tmp_path: Path, cut: int | str
-) -> None:
-    """A dropped link ends the stream early: no agent.pyz and no temp file may remain."""
-    data = build_archive().data
-    sent = data[: len(data) - 1] if cut == "all-but-one" else data[: int(cut)]
-    directory = tmp_path / "agent" / "v"
-    done = subprocess.run(
+def receive(directory: Path, data: bytes, sent: bytes) -> subprocess.CompletedProcess[bytes]:
+    """Run the exec-channel receiver for ``data`` (size and SHA-256), feeding it ``sent``."""
+    return subprocess.run(
         [
             sys.executable,
             "-c",
@@ -188,6 +182,17 @@ def test_the_exec_receiver_writes_nothing_from_a_truncated_stream(
         capture_output=True,
         check=False,
     )
+
+
+@pytest.mark.parametrize("cut", [0, 1000, "all-but-one"])
+def test_the_exec_receiver_writes_nothing_from_a_truncated_stream(
+    tmp_path: Path, cut: int | str
+) -> None:
+    """A dropped link ends the stream early: no agent.pyz and no temp file may remain."""
+    data = build_archive().data
+    sent = data[: len(data) - 1] if cut == "all-but-one" else data[: int(cut)]
+    directory = tmp_path / "agent" / "v"
+    done = receive(directory, data, sent)
     assert done.returncode == 3, done.stderr
     assert not directory.exists()
 
@@ -196,20 +201,7 @@ def test_the_exec_receiver_refuses_wrong_content(tmp_path: Path) -> None:
     data = build_archive().data
     corrupt = bytes([data[0] ^ 1]) + data[1:]
     directory = tmp_path / "agent" / "v"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RECEIVE_SCRIPT,
-            str(directory),
-            str(directory / "agent.pyz"),
-            str(len(data)),
-            hashlib.sha256(data).hexdigest(),
-        ],
-        input=corrupt,
-        capture_output=True,
-        check=False,
-    )
+    done = receive(directory, data, corrupt)
     assert done.returncode == 3
     assert b"SHA-256" in done.stderr
     assert not directory.exists()

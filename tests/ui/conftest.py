@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from support.ssh_client import ClientSide
 from textual.pilot import Pilot
+from ui.ssh_dashboard import record_notifications
 
 from tfdash.app import TfdashApp, make_app
 from tfdash.transport.manager import local_manager
@@ -65,15 +66,7 @@ def app(tfdash_home: Path) -> TfdashApp:
 @pytest.fixture
 def notifications(app: TfdashApp, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every notification the app shows: message, title and severity."""
-    shown: list[dict[str, Any]] = []
-    real_notify = app.notify
-
-    def recording_notify(message: str, **options: Any) -> None:
-        shown.append({"message": message, **options})
-        real_notify(message, **options)
-
-    monkeypatch.setattr(app, "notify", recording_notify)
-    return shown
+    return record_notifications(app, monkeypatch)
 
 
 async def _wait_for(
