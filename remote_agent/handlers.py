@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Dict
 
-from . import hostinfo, protocol, tail
-from .errors import MethodNotFound, ProtocolMismatch
+from . import hostinfo, logopts, logpage, logpages, protocol, tail
+from .errors import InvalidParams, MethodNotFound, ProtocolMismatch
+from .follow import FileCursor
 from .jobs import JobStore
 from .paths import tfdash_home
+from .readahead import ReadAhead
 from .streams import StreamManager
 from .validate import Params
 
@@ -28,6 +31,8 @@ class RequestContext:
         self.streams: StreamManager | None = None
         # Run after the reply is written (a subscription starts only once its id is known).
         self.after_reply: list[Callable[[], None]] = []
+        # Set by the server: this connection's read-ahead pages of ``logs.read``.
+        self.readahead: ReadAhead | None = None
 
 
 class Method:
@@ -140,39 +145,98 @@ def jobs_remove(params: Params, ctx: RequestContext) -> Any:
     return store().remove(params.get_str("id", required=True))
 
 
+def _job_log(params: Params, job_field: str, file_field: str) -> tuple[str, Path, bool]:
+    """The job id, the log path (``output.log`` or ``file`` under the cwd), whether a
+    ``file`` was named."""
+    job_id = params.get_str(job_field, required=True)
+    file = params.get_str("file")
+    return job_id, tail.log_path(store().get(job_id), file, file_field), file is not None
+
+
 @registry.method("logs.read")
 def logs_read(params: Params, ctx: RequestContext) -> Any:
-    job_id = params.get_str("id", required=True)
-    path = tail.log_path(store().get(job_id), params.get_str("file"), "file")
-    return tail.read_job_log(
-        path,
-        state_of=lambda: store().get(job_id)["state"],
-        cursor=tail.parse_cursor(params.get_object("cursor") or None),
-        max_bytes=params.get_int("max_bytes", tail.DEFAULT_READ_BYTES, minimum=1),
-        wait_s=params.get_float("wait_s", 0.0, minimum=0.0),
-        tail_bytes=params.get_int("tail_bytes", None, minimum=0),
-        cancelled=ctx.cancelled,
+    job_id, path, has_file = _job_log(params, "id", "file")
+    encoding = params.get_choice("encoding", logpage.ENCODINGS, logopts.TEXT)
+    options = logopts.parse_log_options(params, "", has_file)
+    if encoding in logpage.EXACT_BYTES and options.line_limit:
+        raise InvalidParams(
+            f"line_limit cuts text: leave it 0 with encoding {encoding} (exact bytes)",
+            "line_limit",
+        )
+    cursor = tail.parse_cursor(params.get_object("cursor") or None)
+    max_bytes = min(
+        params.get_int("max_bytes", tail.DEFAULT_READ_BYTES, minimum=1), tail.MAX_READ_BYTES
     )
+    job_dir = store().job_dir(job_id)
+
+    def read(at: FileCursor | None, wait_s: float, cancelled: threading.Event) -> tail.JobLogPage:
+        return tail.read_job_log(
+            path,
+            job_dir,
+            state_of=lambda: store().get(job_id)["state"],
+            cursor=at,
+            options=options,
+            max_bytes=max_bytes,
+            wait_s=wait_s,
+            encoding=encoding,
+            cancelled=cancelled,
+        )
+
+    # One reader: the same file read the same way; its pages differ only by cursor.
+    reader = (job_id, str(path), encoding, max_bytes, options)
+    ahead = ctx.readahead
+    reply = ahead.take(reader, cursor) if ahead is not None and cursor is not None else None
+    if reply is None:
+        page = read(cursor, params.get_float("wait_s", 0.0, minimum=0.0), ctx.cancelled)
+        reply, full = page.reply, page.more or page.consumed >= max_bytes
+    else:
+        full = True  # only full pages are read ahead
+    if ahead is not None and full and not reply["eof"]:
+        after = tail.parse_cursor(reply["cursor"])
+        ahead.start(reader, after, lambda cancelled: read(after, 0.0, cancelled).reply)
+    return reply
 
 
 @registry.method("logs.subscribe")
 def logs_subscribe(params: Params, ctx: RequestContext) -> Any:
-    """Follow a job's log: ``target {job, file?}``, ``cursor``, ``options {tail_bytes}``."""
-    target = Params(params.get_object("target"))
-    job_id = target.get_str("job", required=True)
-    path = tail.log_path(store().get(job_id), target.get_str("file"), "target.file")
-    options = Params(params.get_object("options"))
+    """Follow a job's log: ``target {job, file?}``, ``cursor``, ``options``."""
+    job_id, path, has_file = _job_log(Params(params.get_object("target")), "job", "target.file")
     source = tail.JobLogSource(
         path,
         store().job_dir(job_id),
         state_of=lambda: store().get(job_id)["state"],
         cursor=tail.parse_cursor(params.get_object("cursor") or None),
-        tail_bytes=options.get_int("tail_bytes", None, minimum=0),
+        options=logopts.parse_log_options(
+            Params(params.get_object("options")), "options.", has_file
+        ),
     )
     assert ctx.streams is not None
     sub = ctx.streams.add(source)
     ctx.after_reply.append(sub.start)
     return {"sub": sub.id, "cursor": source.cursor}
+
+
+@registry.method("logs.before")
+def logs_before(params: Params, ctx: RequestContext) -> Any:
+    """Up to ``lines`` lines before ``cursor``, for scrolling up."""
+    _, path, _ = _job_log(params, "id", "file")
+    cursor = tail.parse_cursor(params.get_object("cursor") or None)
+    if cursor is None:
+        raise InvalidParams(
+            "missing required param 'cursor': pass the cursor of the first line shown", "cursor"
+        )
+    lines = params.get_int("lines", None, minimum=1)
+    if lines is None:
+        raise InvalidParams("missing required param 'lines' (how many lines to read)", "lines")
+    line_limit = params.get_int("line_limit", 0, minimum=0)
+    return logpages.read_before(path, cursor, lines, line_limit)
+
+
+@registry.method("logs.files")
+def logs_files(params: Params, ctx: RequestContext) -> Any:
+    """The followed file's rotated set, oldest first."""
+    _, path, _ = _job_log(params, "id", "file")
+    return logpages.list_files(path)
 
 
 @registry.method("unsubscribe")

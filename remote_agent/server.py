@@ -14,9 +14,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
-from . import protocol
+from . import protocol, wire
 from .errors import AgentError, InternalError, InvalidRequest, ParseError
 from .handlers import Registry, RequestContext
+from .readahead import ReadAhead
 from .streams import StreamManager
 
 log = logging.getLogger("remote_agent.server")
@@ -36,6 +37,7 @@ class Server:
         self._inflight: dict[Any, RequestContext] = {}
         self._inflight_lock = threading.Lock()
         self.streams = StreamManager(self.notify)
+        self.readahead = ReadAhead()
         self.closed = threading.Event()
 
     def serve(self) -> None:
@@ -54,6 +56,7 @@ class Server:
                 for ctx in self._inflight.values():
                     ctx.cancelled.set()
             self.streams.close()
+            self.readahead.close()
             self._pool.shutdown(wait=True)
             self.closed.set()
 
@@ -115,6 +118,7 @@ class Server:
             return
         ctx = RequestContext(request_id, method, is_notification)
         ctx.streams = self.streams
+        ctx.readahead = self.readahead
         handler = self.registry.lookup(method)
         if handler.inline:
             self._run(handler, params, ctx)
@@ -173,15 +177,13 @@ class Server:
 
     def send(self, message: dict[str, Any]) -> None:
         """Write one message as one line; a broken output closes the server."""
-        try:
-            data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate came in from a client's JSON
-            data = json.dumps(message, separators=(",", ":")).encode("ascii")
+        pieces = wire.encode(message)
         with self._write_lock:
             if self.closed.is_set():
                 return
             try:
-                self.wfile.write(data + b"\n")
+                for piece in pieces:  # written one by one: a big reply is never copied whole
+                    self.wfile.write(piece)
                 self.wfile.flush()
             except (BrokenPipeError, OSError, ValueError):
                 self.closed.set()

@@ -27,6 +27,7 @@ class LogFile(NamedTuple):
     inode: int
     size: int
     compressed: bool
+    mtime: float = 0.0
 
 
 SortKey = Tuple[int, int, str, int]
@@ -104,12 +105,13 @@ def _list_once(current: Path) -> list[LogFile]:
             st = os.stat(str(path))
         except FileNotFoundError:
             continue
-        keyed.append((key, LogFile(path, st.st_ino, st.st_size, name.endswith(".gz"))))
+        compressed = name.endswith(".gz")
+        keyed.append((key, LogFile(path, st.st_ino, st.st_size, compressed, st.st_mtime)))
     keyed.sort(key=lambda pair: pair[0])
     files = [log for _, log in keyed]
     try:
         st = os.stat(str(current))
-        files.append(LogFile(current, st.st_ino, st.st_size, False))
+        files.append(LogFile(current, st.st_ino, st.st_size, False, st.st_mtime))
     except FileNotFoundError:
         pass
     return files

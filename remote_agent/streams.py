@@ -7,6 +7,11 @@ data is known to be missing, and ``stream.end`` when the source has ended. The c
 in each notification is the position *after* its items: a client that keeps the last
 one it processed and subscribes again from it after a reconnect gets every item
 exactly once. Subscriptions die with the connection; the agent keeps no state.
+
+The pump reads its source whenever the source says something changed (a log: every
+inotify event) into a pending batch, and sends that batch once ``BATCH_S`` has passed
+since the last one or it is full: reading early keeps what a file held only briefly
+(the lines ``copytruncate`` writes between its copy and its truncate).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from typing import Any, Callable, Dict
 
 from .errors import NotFound
@@ -22,13 +28,16 @@ log = logging.getLogger("remote_agent.streams")
 
 BATCH_S = 0.1
 BATCH_BYTES = 64 * 1024
+MIN_ROOM = 4 * 1024  # a batch with less room left than this is full
 IDLE_POLL_S = 0.1
+IDLE_LOOK_S = 2.0  # with nothing pending: how long a source may sleep without a change
 
 Notify = Callable[[str, Dict[str, Any]], None]
 
 
 class StreamRead:
-    """What one read of a source gave: items, the cursor after them, a gap, the end."""
+    """What one read of a source gave: items, the cursor after them, how many source bytes
+    they took, a gap, the end, and whether more can be read at once (``max_bytes`` ran out)."""
 
     def __init__(
         self,
@@ -37,12 +46,14 @@ class StreamRead:
         size: int = 0,
         gap: dict[str, Any] | None = None,
         ended: bool = False,
+        more: bool = False,
     ) -> None:
         self.items = items
         self.cursor = cursor
         self.size = size
         self.gap = gap
         self.ended = ended
+        self.more = more
 
 
 class StreamSource:
@@ -58,8 +69,12 @@ class StreamSource:
         raise NotImplementedError
 
     def wait_idle(self, stopped: threading.Event, timeout: float) -> None:
-        """Sleep while nothing is new (up to ``timeout``); ``wake`` ends it early."""
-        stopped.wait(timeout)
+        """Sleep until something may be new, at most ``timeout``; ``wake`` ends it early."""
+        stopped.wait(min(timeout, IDLE_POLL_S))
+
+    def join(self, items: list[Any]) -> list[Any]:
+        """The items of several reads as one notification carries them."""
+        return items
 
     def wake(self) -> None:
         """End a ``wait_idle`` in progress: the subscription is stopping."""
@@ -95,28 +110,57 @@ class Subscription:
             self.source.close()
 
     def _loop(self) -> None:
+        pending = _Pending()
+        sent_at = time.monotonic() - BATCH_S  # the first data goes out at once
         while not self.stopped.is_set():
-            batch = self.source.read(BATCH_BYTES)
+            read = self.source.read(BATCH_BYTES - pending.size)
             if self.stopped.is_set():
                 return
-            if batch.gap is not None:
-                self.notify("stream.gap", dict(batch.gap, sub=self.id, cursor=batch.cursor))
-            if batch.items:
+            if read.gap is not None:
+                self._send(pending)  # what came before the hole goes first
+                self.notify("stream.gap", dict(read.gap, sub=self.id, cursor=read.cursor))
+            pending.add(read)
+            now = time.monotonic()
+            if read.ended:
+                self._send(pending)
                 self.notify(
-                    "stream.data", {"sub": self.id, "cursor": batch.cursor, "items": batch.items}
-                )
-            if batch.ended:
-                self.notify(
-                    "stream.end", {"sub": self.id, "cursor": batch.cursor, "reason": "ended"}
+                    "stream.end", {"sub": self.id, "cursor": read.cursor, "reason": "ended"}
                 )
                 return
-            if batch.size >= BATCH_BYTES:
-                continue  # more is waiting: send it at once
-            # A small batch: let more accumulate before the next notification.
-            if batch.items:
-                self.stopped.wait(BATCH_S)
-            else:
-                self.source.wait_idle(self.stopped, IDLE_POLL_S)
+            full = read.more or pending.size > BATCH_BYTES - MIN_ROOM
+            if pending.items and (full or now - sent_at >= BATCH_S):
+                self._send(pending)
+                sent_at = now
+            if not pending.items:
+                pending.clear()  # bytes skipped without items do not fill a batch
+            if read.more:
+                continue  # more is waiting: read it at once
+            due = sent_at + BATCH_S - now if pending.items else IDLE_LOOK_S
+            self.source.wait_idle(self.stopped, max(due, 0.0))
+
+    def _send(self, pending: _Pending) -> None:
+        if pending.items:
+            items = self.source.join(pending.items)
+            self.notify("stream.data", {"sub": self.id, "cursor": pending.cursor, "items": items})
+        pending.clear()
+
+
+class _Pending:
+    """Items read but not yet sent, the cursor after them and the source bytes they took."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.cursor: dict[str, Any] = {}
+        self.size = 0
+
+    def add(self, read: StreamRead) -> None:
+        if read.items:
+            self.items += read.items
+            self.cursor = read.cursor
+        self.size += read.size
+
+    def clear(self) -> None:
+        self.items, self.cursor, self.size = [], {}, 0
 
 
 class StreamManager:

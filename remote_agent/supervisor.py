@@ -25,6 +25,7 @@ from . import protocol
 from .procinfo import process_start_time
 from .rotating import RotatingLog
 from .statefile import atomic_write_json, read_json
+from .timeindex import TimeIndexWriter
 
 log = logging.getLogger("remote_agent.supervisor")
 
@@ -83,10 +84,12 @@ class Supervisor:
         me = os.getpid()
         base = read_json(self.job_dir / "environ.json") or dict(os.environ)
         logcfg = self.spec.get("log") or {}
+        times = TimeIndexWriter(self.job_dir / "output.times")
         output = RotatingLog(
             self.job_dir / "output.log",
             int(logcfg.get("max_bytes", protocol.DEFAULT_LOG_MAX_BYTES)),
             int(logcfg.get("backups", protocol.DEFAULT_LOG_BACKUPS)),
+            on_write=times.on_write,
         )
         shell = shutil.which("bash") or "/bin/sh"
         try:
@@ -102,6 +105,7 @@ class Supervisor:
             )
         except OSError as e:
             output.close()
+            times.close()
             self.write_state(
                 state=protocol.STATE_FAILED,
                 error=f"could not start {shell}: {e}",
@@ -129,6 +133,7 @@ class Supervisor:
         returncode = child.wait()
         reader.join(DRAIN_AFTER_EXIT_S)
         output.close()
+        times.close()
         return self._finish(returncode)
 
     def _copy_output(self, pipe: Any, output: RotatingLog) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from remote_agent.inotify import DirWatch
+from remote_agent.streams import IDLE_LOOK_S
 from remote_agent.tail import JobLogSource
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux")
@@ -62,7 +63,7 @@ def test_a_log_source_sleeps_until_its_directory_changes(tmp_path: Path) -> None
     done = threading.Event()
 
     def idle() -> None:
-        source.wait_idle(stopped, 0.1)
+        source.wait_idle(stopped, IDLE_LOOK_S)
         done.set()
 
     threading.Thread(target=idle, daemon=True).start()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import shlex
-import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -13,121 +10,22 @@ from typing import Any
 
 import pytest
 from support.agent import AgentProcess
+from support.rotation import MODES, Received, Rig, line_bytes, needs_logrotate, subscribe
 
-LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
-WRITER = Path(__file__).with_name("log_writer.py")
-pytestmark = pytest.mark.skipif(not Path(LOGROTATE).exists(), reason="needs logrotate")
-
-
-class Rig:
-    """A job dir with a logrotate config for ``work/app.log``, and a rotator thread."""
-
-    def __init__(self, tmp_path: Path, options: str) -> None:
-        self.work = tmp_path / "work"
-        self.work.mkdir()
-        self.log = self.work / "app.log"
-        self.state = tmp_path / "logrotate.state"
-        self.conf = tmp_path / "logrotate.conf"
-        self.conf.write_text(
-            f"{self.log} {{\n  rotate 500\n  missingok\n  notifempty\n  {options}\n}}\n"
-        )
-        self.runs: list[subprocess.CompletedProcess[str]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._rotate_until_stopped, daemon=True)
-
-    def launch(self, agent: AgentProcess, mode: str, count: int) -> str:
-        command = " ".join(
-            shlex.quote(part) for part in (sys.executable, str(WRITER), "app.log", mode, str(count))
-        )
-        job = agent.call(
-            "jobs.launch",
-            {
-                "name": "writer",
-                "command": "exec " + command,
-                "cwd": str(self.work),
-                "mode": "nohup",
-            },
-        )
-        return str(job["id"])
-
-    def rotate(self) -> None:
-        run = subprocess.run(
-            [LOGROTATE, "-f", "-s", str(self.state), str(self.conf)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        self.runs.append(run)
-
-    def _rotate_until_stopped(self) -> None:
-        while not self._stop.wait(0.3):
-            self.rotate()
-
-    def __enter__(self) -> Rig:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def numbers_on_disk(self) -> set[int]:
-        """Line numbers in the log and its rotated files (decompressed) now."""
-        found: set[int] = set()
-        for path in self.work.glob("app.log*"):
-            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-            found.update(int(line[5:12]) for line in data.splitlines() if line)
-        return found
+pytestmark = needs_logrotate
+RATE = 4000
 
 
-class Received:
-    """What a subscription delivered: line numbers in order, and what a gap preceded."""
-
-    def __init__(self) -> None:
-        self.numbers: list[int] = []
-        self.gaps: list[dict[str, Any]] = []
-        self.unexplained: list[tuple[int, int]] = []  # jumps with no stream.gap before them
-        self.cursor: dict[str, Any] | None = None
-        self._gap_pending = False
-        self._partial = ""
-
-    def take(self, note: dict[str, Any]) -> bool:
-        """Account for one notification; True once the stream has ended."""
-        params = note["params"]
-        if note["method"] == "stream.gap":
-            self.gaps.append(params)
-            self._gap_pending = True
-        elif note["method"] == "stream.data":
-            text = self._partial + "".join(item["text"] for item in params["items"])
-            *lines, self._partial = text.split("\n")
-            for line in lines:
-                number = int(line[5:12])
-                previous = self.numbers[-1] if self.numbers else 0
-                if number != previous + 1 and not self._gap_pending:
-                    self.unexplained.append((previous, number))
-                self._gap_pending = False
-                self.numbers.append(number)
-            self.cursor = params["cursor"]
-        assert note["method"] != "stream.end" or params["reason"] == "ended", params
-        return bool(note["method"] == "stream.end")
-
-    def follow(self, agent: AgentProcess, sub: str, until: int | None = None) -> None:
-        """Take notifications until the stream ends (or ``until`` lines have arrived)."""
-        while until is None or len(self.numbers) < until:
-            note = agent.notification(timeout=60)
-            assert note["params"]["sub"] == sub
-            if self.take(note):
-                return
-
-
-def subscribe(agent: AgentProcess, job_id: str, cursor: dict[str, Any] | None = None) -> str:
-    params: dict[str, Any] = {"target": {"job": job_id, "file": "app.log"}, "cursor": cursor}
-    return str(agent.call("logs.subscribe", params)["sub"])
+def launch(agent: AgentProcess, rig: Rig, writer_mode: str, count: int) -> str:
+    command = rig.writer_command(writer_mode, count, RATE, sys.executable)
+    job = agent.call(
+        "jobs.launch", {"name": "writer", "command": command, "cwd": str(rig.work), "mode": "nohup"}
+    )
+    return str(job["id"])
 
 
 def follow_while_rotating(agent: AgentProcess, rig: Rig, mode: str, count: int) -> Received:
-    job_id = rig.launch(agent, mode, count)
+    job_id = launch(agent, rig, mode, count)
     sub = subscribe(agent, job_id)  # app.log may not exist yet: the stream waits for it
     received = Received()
     with rig:
@@ -140,11 +38,8 @@ def follow_while_rotating(agent: AgentProcess, rig: Rig, mode: str, count: int) 
 def test_create_mode_delivers_every_line_once_in_order(
     agent: AgentProcess, tmp_path: Path, writer_mode: str
 ) -> None:
-    options = "create"
-    if writer_mode == "sighup":
-        pid = tmp_path / "work" / "writer.pid"
-        options += f"\n  postrotate\n    kill -HUP $(cat {pid})\n  endscript"
-    rig = Rig(tmp_path, options)
+    mode = MODES["create+sighup" if writer_mode == "sighup" else "create"]
+    rig = Rig(tmp_path, mode.config_options(tmp_path / "work"))
     received = follow_while_rotating(agent, rig, writer_mode, 12000)
     assert received.numbers == list(range(1, 12001))
     assert received.gaps == []
@@ -154,7 +49,7 @@ def test_create_mode_delivers_every_line_once_in_order(
 def test_compress_and_delaycompress_deliver_every_line_once_in_order(
     agent: AgentProcess, tmp_path: Path
 ) -> None:
-    rig = Rig(tmp_path, "create\n  compress\n  delaycompress")
+    rig = Rig(tmp_path, MODES["create+compress+delaycompress"].options)
     received = follow_while_rotating(agent, rig, "reopen", 12000)
     assert received.numbers == list(range(1, 12001))
     assert received.gaps == []
@@ -162,12 +57,12 @@ def test_compress_and_delaycompress_deliver_every_line_once_in_order(
 
 
 def test_copytruncate_losses_are_all_reported_as_gaps(agent: AgentProcess, tmp_path: Path) -> None:
-    rig = Rig(tmp_path, "copytruncate")
+    rig = Rig(tmp_path, MODES["copytruncate"].options)
     received = follow_while_rotating(agent, rig, "append", 12000)
     assert received.numbers == sorted(set(received.numbers))  # in order, no duplicates
     assert received.unexplained == []  # every jump came after a stream.gap
     assert received.gaps, "copytruncate ran, so the truncation must be reported"
-    for gap in received.gaps:
+    for gap in received.gap_notes:
         assert "copytruncate" in gap["reason"] and gap["bytes"] is None
     # Whatever logrotate itself did not destroy on disk reached the reader.
     assert rig.numbers_on_disk() <= set(received.numbers)
@@ -178,9 +73,9 @@ def test_copytruncate_losses_are_all_reported_as_gaps(agent: AgentProcess, tmp_p
 def test_resume_after_three_compressed_rotations_gets_the_rest_exactly_once(
     agent_factory: Any, tmp_path: Path
 ) -> None:
-    rig = Rig(tmp_path, "create\n  compress\n  delaycompress")
+    rig = Rig(tmp_path, MODES["create+compress+delaycompress"].options)
     first: AgentProcess = agent_factory()
-    job_id = rig.launch(first, "reopen", 12000)
+    job_id = launch(first, rig, "reopen", 12000)
     received = Received()
     received.follow(first, subscribe(first, job_id), until=1000)
     first.proc.kill()  # the link dies mid-stream
@@ -195,10 +90,6 @@ def test_resume_after_three_compressed_rotations_gets_the_rest_exactly_once(
     received.follow(second, subscribe(second, job_id, received.cursor))
     assert received.numbers == list(range(1, 12001))
     assert received.gaps == []
-
-
-def line_bytes(number: int) -> bytes:
-    return b"line-%07d " % number
 
 
 def test_a_deleted_log_is_followed_into_its_successor_with_a_gap(

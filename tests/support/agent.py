@@ -80,10 +80,15 @@ class AgentProcess:
     def reply(self, request_id: Any, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while request_id not in self._pending:
+            # Short waits: a thread reading notifications may file our reply meanwhile.
             try:
-                message = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+                message = self._lines.get(timeout=0.1)
             except queue.Empty:
-                raise AssertionError(f"no reply to request {request_id} in {timeout} s") from None
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"no reply to request {request_id} in {timeout} s"
+                    ) from None
+                continue
             if message is None:
                 raise AssertionError(f"agent closed its output; stderr: {self.stderr()}")
             if "id" not in message:
