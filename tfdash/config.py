@@ -1,4 +1,4 @@
-"""Typed configuration from ``config.toml``: the hosts tfdash can reach over SSH.
+"""Typed configuration from ``config.toml``: the hosts to reach over SSH, the log view.
 
 Every mistake is a ConfigError naming the file and the line, because tomllib reports no
 positions for what it parsed correctly (we find the line by scanning the text).
@@ -60,10 +60,24 @@ class HostConfig:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """``[logs]`` (docs/configuration.md): what the log view keeps, where it starts, how
+    it shows lines."""
+
+    scrollback_lines: int = 100_000  # kept in memory; older lines are paged in again
+    tail_lines: int = 1_000  # shown when a log opens, read from the end of the file
+    line_limit: int = 65_536  # bytes shown of a longer line (0: no limit)
+    ansi: str = "render"  # or "strip"
+    timestamps: bool = False
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``path`` is the file it came from (None: defaults)."""
 
     hosts: dict[str, HostConfig] = field(default_factory=dict)
+    logs: LogSettings = field(default_factory=LogSettings)
     path: Path | None = None
 
     def host(self, name: str) -> HostConfig:
@@ -103,8 +117,8 @@ def parse_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
         return ConfigError(f"{where}: {problem}")
 
     for key in data:
-        if key != "hosts":
-            raise fail((), key, f"unknown key {key!r} (known: hosts)")
+        if key not in ("hosts", "logs"):
+            raise fail((), key, f"unknown key {key!r} (known: hosts, logs)")
     hosts_table = data.get("hosts", {})
     if not isinstance(hosts_table, dict):
         raise fail((), "hosts", "hosts must be a table of [hosts.NAME] sections")
@@ -117,7 +131,10 @@ def parse_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
         if not isinstance(table, dict):
             raise fail(("hosts",), name, f"hosts.{name} must be a table")
         hosts[name] = parse_host(name, table, partial(fail, ("hosts", name)))
-    return Config(hosts=hosts, path=path)
+    logs_table = data.get("logs", {})
+    if not isinstance(logs_table, dict):
+        raise fail((), "logs", "logs must be a table: a [logs] section")
+    return Config(hosts=hosts, logs=parse_logs(logs_table, partial(fail, ("logs",))), path=path)
 
 
 ErrorAt = Callable[[str | None, str], ConfigError]
@@ -125,19 +142,34 @@ ErrorAt = Callable[[str | None, str], ConfigError]
 
 def parse_host(name: str, table: Mapping[str, Any], error_at: ErrorAt) -> HostConfig:
     """One [hosts.NAME] table as a HostConfig; ``error_at(key, problem)`` builds errors."""
-    unknown = sorted(set(table) - set(HOST_KEYS))
-    if unknown:
-        known = ", ".join(HOST_KEYS)
-        raise error_at(unknown[0], f"unknown key {unknown[0]!r} in hosts.{name} (known: {known})")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        check = HOST_KEYS[key]
-        try:
-            values[key] = check(value)
-        except ValueError as exc:
-            raise error_at(key, f"hosts.{name}.{key}: {exc}") from None
+    values = check_table(table, HOST_KEYS, f"hosts.{name}", error_at)
     values.setdefault("host", name)
     return HostConfig(name=name, **values)
+
+
+def parse_logs(table: Mapping[str, Any], error_at: ErrorAt) -> LogSettings:
+    """The [logs] table as LogSettings; ``error_at(key, problem)`` builds errors."""
+    return LogSettings(**check_table(table, LOG_KEYS, "logs", error_at))
+
+
+def check_table(
+    table: Mapping[str, Any],
+    keys: Mapping[str, Callable[[Any], Any]],
+    prefix: str,
+    error_at: ErrorAt,
+) -> dict[str, Any]:
+    """The table's values, each checked and converted by ``keys[key]``; no unknown keys."""
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        known = ", ".join(keys)
+        raise error_at(unknown[0], f"unknown key {unknown[0]!r} in {prefix} (known: {known})")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        try:
+            values[key] = keys[key](value)
+        except ValueError as exc:
+            raise error_at(key, f"{prefix}.{key}: {exc}") from None
+    return values
 
 
 def _text(value: Any) -> str:
@@ -176,6 +208,29 @@ def _timeout(value: Any) -> float:
     return float(value)
 
 
+def _count(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {_describe(value)}")
+        if value < minimum:
+            raise ValueError(f"must be {minimum} or more, got {value}")
+        return value
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _ansi(value: Any) -> str:
+    if value not in ("render", "strip"):
+        raise ValueError(f'expected "render" or "strip", got {value!r}')
+    return str(value)
+
+
 def _describe(value: Any) -> str:
     kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
     kinds |= {list: "an array", dict: "a table"}
@@ -194,6 +249,16 @@ HOST_KEYS: dict[str, Callable[[Any], Any]] = {
     "connect_timeout": _timeout,
 }
 """The keys of a [hosts.NAME] table and how each value is checked and converted."""
+
+LOG_KEYS: dict[str, Callable[[Any], Any]] = {
+    "scrollback_lines": _count(1),
+    "tail_lines": _count(0),
+    "line_limit": _count(0),
+    "ansi": _ansi,
+    "timestamps": _flag,
+    "wrap": _flag,
+}
+"""The keys of the [logs] table and how each value is checked."""
 
 
 # -- finding the line of a key: tomllib reports positions only for syntax errors --------

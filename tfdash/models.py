@@ -190,12 +190,39 @@ class LogCursor:
 
 
 @dataclass(frozen=True)
-class LogChunk:
-    """Whole lines of a job's output and the cursor after them.
+class LogCut:
+    """Where the agent cut a segment longer than ``line_limit`` out of a chunk's text.
 
+    ``at`` indexes the chunk's text (in characters) where the skipped bytes were;
+    ``line`` is the cursor of the start of the line that holds the cut, from which
+    ``read_line`` reads the whole line again.
+    """
+
+    at: int
+    line: LogCursor
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any], shift: int = 0) -> LogCut:
+        """A wire cut; ``shift`` moves ``at`` when its text is joined after others."""
+        return cls(at=int(data["at"]) + shift, line=LogCursor.from_wire(data["line"]))
+
+
+def cuts_from_wire(items: list[dict[str, Any]] | None, shift: int = 0) -> tuple[LogCut, ...]:
+    """The ``cuts`` of a reply or stream item (absent or empty: none)."""
+    return tuple(LogCut.from_wire(item, shift) for item in items or ())
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """Lines of a job's output and the cursor after them.
+
+    The text holds whole lines, except when the follower was asked for ``partial``
+    output: then it may end mid-line and the next chunk continues that line.
     ``job_state`` is known for reads and for the last chunk of a followed log (None
     while a stream runs); ``gap`` says why lines before this chunk are missing, if they
-    are; ``reconnected`` marks the first chunk after the stream resumed on a new link.
+    are; ``reconnected`` marks the first chunk after the stream resumed on a new link;
+    ``time`` is when the agent read the text (streams only); ``cuts`` are the places
+    where over-long segments were cut (``line_limit``).
     """
 
     text: str
@@ -204,6 +231,8 @@ class LogChunk:
     job_state: JobState | None
     gap: str | None = None
     reconnected: bool = False
+    time: float | None = None
+    cuts: tuple[LogCut, ...] = ()
 
 
 class HostState(enum.StrEnum):

@@ -51,3 +51,23 @@ def tfdash(cli_env: dict[str, str], tmp_path: Path) -> RunCli:
         )
 
     return run
+
+
+SpawnCli = Callable[..., "subprocess.Popen[Any]"]
+
+
+@pytest.fixture
+def spawn_tfdash(cli_env: dict[str, str], tmp_path: Path) -> SpawnCli:
+    """Starts ``python -m tfdash ARGS...`` with piped stdout and stderr (bytes unless text)."""
+
+    def spawn(*args: str, text: bool = False) -> subprocess.Popen[Any]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tfdash", *args],
+            env=cli_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=text,
+        )
+
+    return spawn

@@ -16,6 +16,7 @@ import pytest
 from tfdash.services.jobs import default_job_name
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
+SpawnCli = Callable[..., "subprocess.Popen[Any]"]
 PYTHON = shlex.quote(sys.executable)  # bash -l resets PATH: name the interpreter fully
 ISSUE_FIELDS = ("id", "name", "state", "mode", "pid", "exit_code", "cwd", "started_at", "ended_at")
 
@@ -169,17 +170,10 @@ def test_tmux_mode_runs_the_job_in_its_own_session(tfdash: RunCli, cli_env: dict
 
 
 def test_ctrl_c_ends_logs_follow_quietly_with_130(
-    cli_env: dict[str, str], tfdash: RunCli, tmp_path: Path
+    spawn_tfdash: SpawnCli, tfdash: RunCli, tmp_path: Path
 ) -> None:
     job_id = launch(tfdash, "--nohup", "--", "echo started; sleep 30")
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "tfdash", "logs", "-f", job_id],
-        env=cli_env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    follower = spawn_tfdash("logs", "-f", job_id, text=True)
     try:
         assert follower.stdout is not None
         assert follower.stdout.readline() == "started\n"

@@ -10,6 +10,7 @@ from tfdash.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
     Config,
     HostConfig,
+    LogSettings,
     TrustPolicy,
     config_path,
     find_line,
@@ -34,6 +35,7 @@ def config_error(tmp_path: Path, text: str) -> str:
 def test_a_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
     config = load_config(tmp_path / "nothing.toml")
     assert config.hosts == {}
+    assert config.logs == LogSettings()
     assert config.path is None
 
 
@@ -150,3 +152,50 @@ def test_find_line_handles_quoted_and_dotted_keys() -> None:
     assert find_line(text, ("hosts", "my.box"), "odd key") == 3
     assert find_line(text, ("hosts", "b"), "c") == 5
     assert find_line(text, ("hosts", "b"), "missing") == 4  # falls back to the header
+
+
+def test_the_log_settings_default_to_what_the_issue_asks(tmp_path: Path) -> None:
+    logs = load(tmp_path, '[hosts.gpu]\nhost = "g"\n').logs
+    assert logs == LogSettings(
+        scrollback_lines=100_000,
+        tail_lines=1_000,
+        line_limit=65_536,
+        ansi="render",
+        timestamps=False,
+        wrap=False,
+    )
+
+
+def test_every_log_setting_is_read(tmp_path: Path) -> None:
+    text = (
+        "[logs]\nscrollback_lines = 5000\ntail_lines = 0\nline_limit = 0\n"
+        'ansi = "strip"\ntimestamps = true\nwrap = true\n'
+    )
+    config = load(tmp_path, text)
+    assert config.logs == LogSettings(5000, 0, 0, "strip", True, True)
+    assert config.hosts == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('tail_lines = "1000"', "expected an integer, got a string ('1000')"),
+        ("line_limit = -1", "must be 0 or more, got -1"),
+        ("line_limit = 1.5", "expected an integer, got a number (1.5)"),
+        ('ansi = "colour"', 'expected "render" or "strip", got \'colour\''),
+        ("wrap = 1", "expected true or false, got an integer (1)"),
+        ('timestamps = "yes"', "expected true or false, got a string ('yes')"),
+    ],
+)
+def test_a_bad_log_setting_names_the_key_and_line(tmp_path: Path, line: str, problem: str) -> None:
+    message = config_error(tmp_path, f"[hosts.a]\n\n[logs]\nscrollback_lines = 9\n{line}\n")
+    key = line.split(maxsplit=1)[0]
+    assert f"line 5: logs.{key}: {problem}" in message
+
+
+def test_an_unknown_log_setting_lists_the_known_ones(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[logs]\ntail = 10\n")
+    assert "line 2: unknown key 'tail' in logs (known: scrollback_lines, tail_lines," in message
+    assert "line 1: logs must be a table" in config_error(tmp_path, "logs = 3\n")
+    zero = config_error(tmp_path, "[logs]\nscrollback_lines = 0\n")
+    assert "line 2: logs.scrollback_lines: must be 1 or more, got 0" in zero

@@ -21,6 +21,7 @@ from tfdash.cli.jobs import launch_job, list_jobs, print_logs, remove_job, stop_
 from tfdash.config import LOCAL_HOST
 from tfdash.errors import TfdashError
 from tfdash.models import LaunchMode
+from tfdash.services.log_since import SINCE_FORMS, parse_since
 
 HOST_HELP = f'the host: "{LOCAL_HOST}" (default), a [hosts.NAME] of config.toml, or an ssh alias'
 
@@ -97,13 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     logs = command("logs", run_async(print_logs), "Print a job's output.", on_host=True)
     logs.add_argument("job", help="id, name or id prefix")
     logs.add_argument("-f", "--follow", action="store_true", help="follow until the job ends")
-    logs.add_argument("--tail", type=int, metavar="N", help="start with the last N lines")
+    logs.add_argument(
+        "--tail", type=int, metavar="N", help="only the last N lines (default: the whole log)"
+    )
+    logs.add_argument(
+        "--since", type=since_time, metavar="T", help=f"only lines written since T: {SINCE_FORMS}"
+    )
+    logs.add_argument("--file", metavar="PATH", help="another log of the job, relative to its cwd")
 
     remove = command("rm", run_async(remove_job), "Remove an ended job.", on_host=True)
     remove.add_argument("job", help="id, name or id prefix")
 
     add_hosts_commands(command("hosts", run_async(list_hosts), "List the hosts."))
     return parser
+
+
+def since_time(text: str) -> float:
+    """argparse type of --since: epoch seconds, or an error that lists the accepted forms."""
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_hosts_commands(hosts: argparse.ArgumentParser) -> None:

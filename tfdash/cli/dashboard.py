@@ -27,8 +27,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     # The terminal belongs to the dashboard: it asks for passphrases in a modal.
     hooks = DashboardHooks()
-    manager = build_manager(load_config(), local_home=paths.tfdash_home(args.home), hooks=hooks.ssh)
-    app = make_app(manager, hooks=hooks)
+    config = load_config()
+    manager = build_manager(config, local_home=paths.tfdash_home(args.home), hooks=hooks.ssh)
+    app = make_app(manager, hooks=hooks, log_settings=config.logs)
     app.run()
     return app.return_code or 0
 
@@ -50,7 +51,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from tfdash.app import make_app
 
-    app = make_app(local_manager(home), focus_job=job.id)
+    app = make_app(local_manager(home), focus_job=job.id, log_settings=load_config().logs)
     quoted_home = shlex.quote(str(home))
     try:
         app.run()

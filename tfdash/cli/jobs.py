@@ -13,13 +13,10 @@ from collections.abc import Sequence
 from tfdash.cli.connect import host_session
 from tfdash.config import LOCAL_HOST
 from tfdash.errors import UsageError
-from tfdash.models import Job, JobSpec, LaunchMode
+from tfdash.models import Job, JobSpec, LaunchMode, LogCursor
 from tfdash.services.jobs import JobsService, default_job_name, format_duration, format_timestamp
 from tfdash.services.logs import LogFollower
-
-# Bytes read per line asked for with `logs --tail N` (Keras progress lines are ~10 KB).
-TAIL_BYTES_PER_LINE = 16 * 1024
-TAIL_BYTES_MAX = 64 * 1024 * 1024
+from tfdash.transport.session import HostSession
 
 
 async def launch_spec(args: argparse.Namespace, spec: JobSpec) -> Job:
@@ -89,24 +86,62 @@ async def stop_job(args: argparse.Namespace) -> int:
 
 
 async def print_logs(args: argparse.Namespace) -> int:
+    """`tfdash logs`: the log's exact text as it comes; gaps as notes on stderr."""
+    if args.tail is not None and args.tail < 0:
+        raise UsageError("--tail needs a number of lines >= 0")
     async with host_session(args) as session:
         job = await JobsService(session).resolve(args.job)
         cursor = None
-        if args.tail is not None:
-            if args.tail < 0:
-                raise UsageError("--tail needs a number of lines >= 0")
-            tail_bytes = min(TAIL_BYTES_MAX, (args.tail + 4) * TAIL_BYTES_PER_LINE)
-            catch_up = LogFollower(session, job.id, tail_bytes=tail_bytes, follow=False)
-            last_lines: deque[str] = deque(maxlen=args.tail)
-            async for chunk in catch_up:
-                last_lines.extend(split_lines(chunk.text))
-            write_out("".join(last_lines))
+        if args.tail is not None and args.since is not None:
+            cursor = await print_last_lines_since(session, job.id, args)
             if not args.follow:
                 return 0
-            cursor = catch_up.cursor
-        async for chunk in LogFollower(session, job.id, cursor=cursor, follow=args.follow):
-            write_out(chunk.text)
+        follower = LogFollower(
+            session,
+            job.id,
+            file=args.file,
+            cursor=cursor,
+            tail_lines=args.tail,
+            since=args.since,
+            follow=args.follow,
+            partial=True,
+        )
+        try:
+            async for chunk in follower:
+                if chunk.gap:
+                    note_gap(job.id, chunk.gap)
+                write_out(chunk.text)
+        except BrokenPipeError:
+            # The reader went away (`tfdash logs x | head`): end quietly, and close the
+            # session while the event loop still runs.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+async def print_last_lines_since(
+    session: HostSession, job_id: str, args: argparse.Namespace
+) -> LogCursor | None:
+    """`--since T --tail N`: the last N of the lines written since T; the cursor after."""
+    catch_up = LogFollower(
+        session, job_id, file=args.file, since=args.since, follow=False, partial=True
+    )
+    last_lines: deque[str] = deque(maxlen=args.tail)
+    unfinished = ""
+    async for chunk in catch_up:
+        if chunk.gap:
+            note_gap(job_id, chunk.gap)
+        lines = split_lines(unfinished + chunk.text)
+        unfinished = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+        last_lines.extend(lines)
+    if unfinished and args.tail:
+        last_lines.append(unfinished)
+    write_out("".join(last_lines))
+    return catch_up.cursor
+
+
+def note_gap(job_id: str, reason: str) -> None:
+    """One line on stderr, so the text on stdout stays exactly the log's."""
+    print(f"tfdash: {job_id}: lines missing: {reason}", file=sys.stderr, flush=True)
 
 
 async def remove_job(args: argparse.Namespace) -> int:

@@ -69,6 +69,12 @@ class LocalChannel:
         done, _ = await asyncio.wait([self._stderr_task], timeout=1.0)
         if not done:
             self._stderr_task.cancel()
+        # asyncio closes a subprocess transport only once every pipe reached EOF; stdout
+        # left unread (a reader that stopped mid-stream) would keep it open until the
+        # loop is gone, and its __del__ then complains on stderr. Close it now.
+        transport = getattr(self._process, "_transport", None)
+        if isinstance(transport, asyncio.SubprocessTransport):
+            transport.close()
 
     def _signal_agent(self, *, terminate: bool) -> None:
         """Signal the agent process only (never its group: jobs must survive)."""

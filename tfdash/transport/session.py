@@ -26,7 +26,9 @@ from tfdash.transport.streams import StreamRouter, Subscription
 logger = logging.getLogger(__name__)
 
 # Methods that only read: repeating one after a dropped link is harmless.
-REPEATABLE_METHODS = frozenset({"hello", "ping", "jobs.list", "jobs.get", "logs.read"})
+REPEATABLE_METHODS = frozenset(
+    {"hello", "ping", "jobs.list", "jobs.get", "logs.read", "logs.before", "logs.files"}
+)
 
 
 class HostSession:

@@ -30,6 +30,17 @@ from tfdash.transport.ssh_hooks import PassphrasePrompt
 # blackhole after about 4 s (1.5 s x 3 measured 5.9 s, too close to the 6 s goal).
 KEEPALIVE_INTERVAL_S = 1.0
 KEEPALIVE_COUNT_MAX = 3
+# AES-GCM first: with AES-NI (every recent x86 and ARMv8 CPU) it costs the client about
+# half the CPU of chacha20-poly1305, asyncssh's first choice, when a log streams in bulk
+# (docs/performance.md). The rest keep servers without GCM reachable.
+CIPHERS = (
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com",
+    "aes256-ctr",
+    "aes192-ctr",
+    "aes128-ctr",
+)
 PLAIN_SSH_PORT = 22
 MAX_JUMP_DEPTH = 8
 CLOSE_WAIT_S = 1.0
@@ -208,6 +219,7 @@ async def connect_once(
                 passphrase=asker.for_asyncssh if keys else None,
                 keepalive_interval=KEEPALIVE_INTERVAL_S,
                 keepalive_count_max=KEEPALIVE_COUNT_MAX,
+                encryption_algs=CIPHERS,
                 connect_timeout=None,  # asker.deadline times the whole handshake
             )
         )

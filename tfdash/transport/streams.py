@@ -51,6 +51,8 @@ class Subscription:
         self.target = target
         self.options = dict(options or {})
         self.cursor = cursor
+        # Where the agent started the stream (the first subscribe's reply, or ``cursor``).
+        self.start_cursor = cursor
         self.sub_id: str | None = None
         self.ended = False
         self.closed = False
@@ -192,6 +194,8 @@ class StreamRouter:
         sub.sub_id = str(result["sub"])
         if sub.cursor is None:
             sub.cursor = result.get("cursor")
+        if sub.start_cursor is None:
+            sub.start_cursor = sub.cursor
         self._by_id[sub.sub_id] = sub
         if not first:
             sub._deliver(StreamEvent("reconnected", sub.cursor))
