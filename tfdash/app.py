@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tfdash.commands import HostCommands, JobCommands
+from tfdash.config import LogSettings
 from tfdash.errors import ConnectionFailed, HostKeyUnknown, RequestTimeout, TfdashError
 from tfdash.messages import (
     HostStatusChanged,
@@ -30,11 +31,14 @@ from tfdash.models import HostState, HostStatus, Job, JobSpec
 from tfdash.screens.host_actions import announce_failure, connect_again, trust_host_key
 from tfdash.screens.job_actions import STOP_GRACE_S
 from tfdash.screens.job_detail import JobDetailScreen
+from tfdash.screens.log_line import LogLineScreen
+from tfdash.screens.log_save import LogSaveScreen
 from tfdash.screens.main import MainScreen
 from tfdash.screens.ssh_prompts import DashboardHooks
 from tfdash.services.jobs import JobsService
 from tfdash.transport.manager import HostManager
 from tfdash.widgets.job_table import format_exit
+from tfdash.widgets.log_view import LogView
 
 # Seconds between two `jobs.list` polls of a connected host.
 POLL_INTERVAL_S = 1.0
@@ -48,9 +52,16 @@ class TfdashApp(App[None]):
     COMMANDS = App.COMMANDS | {JobCommands, HostCommands}
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
 
-    def __init__(self, manager: HostManager, *, focus_job: str | None = None) -> None:
+    def __init__(
+        self,
+        manager: HostManager,
+        *,
+        focus_job: str | None = None,
+        log_settings: LogSettings | None = None,
+    ) -> None:
         super().__init__()
         self.manager = manager
+        self.log_settings = log_settings or LogSettings()
         self.focus_job = focus_job
         self.jobs_services = {session.name: JobsService(session) for session in manager.sessions}
         self._poll_wake: dict[str, asyncio.Event] = {}
@@ -62,7 +73,9 @@ class TfdashApp(App[None]):
     def main_screen(self) -> MainScreen:
         """The dashboard screen (the bottom of the screen stack)."""
         if self._main is None:
-            self._main = MainScreen(self.manager, focus_job=self.focus_job)
+            self._main = MainScreen(
+                self.manager, focus_job=self.focus_job, log_settings=self.log_settings
+            )
         return self._main
 
     def get_default_screen(self) -> Screen[None]:
@@ -168,6 +181,12 @@ class TfdashApp(App[None]):
         for screen in self._dashboard_screens():
             screen.show_jobs(host, jobs)
 
+    def on_log_view_save_requested(self, message: LogView.SaveRequested) -> None:
+        self.push_screen(LogSaveScreen(message.session, message.job))
+
+    def on_log_view_line_requested(self, message: LogView.LineRequested) -> None:
+        self.push_screen(LogLineScreen(message.session, message.job, message.line, message.shown))
+
     def on_launch_requested(self, message: LaunchRequested) -> None:
         self._launch(message.host, message.spec)
 
@@ -234,14 +253,19 @@ class TfdashApp(App[None]):
 
 
 def make_app(
-    manager: HostManager, *, focus_job: str | None = None, hooks: DashboardHooks | None = None
+    manager: HostManager,
+    *,
+    focus_job: str | None = None,
+    hooks: DashboardHooks | None = None,
+    log_settings: LogSettings | None = None,
 ) -> TfdashApp:
     """The one factory of the dashboard, used by the CLI and the tests.
 
     ``hooks`` are the DashboardHooks the manager's SSH hosts were built with: bound here,
     they ask for key passphrases and show agent uploads in this dashboard.
+    ``log_settings`` is config.toml's ``[logs]`` (default: its defaults).
     """
-    app = TfdashApp(manager, focus_job=focus_job)
+    app = TfdashApp(manager, focus_job=focus_job, log_settings=log_settings)
     if hooks is not None:
         hooks.bind(app)
     return app

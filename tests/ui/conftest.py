@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.isolation import kill_leftover_jobs
 from support.ssh_client import ClientSide
 from textual.pilot import Pilot
 from ui.ssh_dashboard import record_notifications
@@ -42,7 +43,9 @@ def tmux_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 @pytest.fixture
-def tfdash_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_tmpdir: Path) -> Path:
+def tfdash_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_tmpdir: Path
+) -> Iterator[Path]:
     """TFDASH_HOME of the test's local agent, and an empty HOME for its jobs.
 
     Jobs run under `bash -lc`, which reads the login files of $HOME; the real ones may do
@@ -54,7 +57,8 @@ def tfdash_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_tmpdir: Pa
     monkeypatch.setenv("HOME", str(user_home))
     home = tmp_path / "tfdash-home"
     monkeypatch.setenv("TFDASH_HOME", str(home))
-    return home
+    yield home
+    kill_leftover_jobs(home)  # a failed test never stopped its job
 
 
 @pytest.fixture

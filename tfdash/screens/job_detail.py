@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from tfdash.config import LogSettings
 from tfdash.errors import ConnectionFailed
 from tfdash.models import HostStatus, Job
 from tfdash.screens.job_actions import confirm_remove, confirm_stop
@@ -26,7 +27,9 @@ class JobDetailScreen(Screen[None]):
         Binding("x,delete", "remove", "Remove", id="remove"),
     ]
 
-    def __init__(self, host: str, job: Job, session: HostSession) -> None:
+    def __init__(
+        self, host: str, job: Job, session: HostSession, log_settings: LogSettings | None = None
+    ) -> None:
         super().__init__()
         self.host = host
         self.job = job
@@ -34,7 +37,7 @@ class JobDetailScreen(Screen[None]):
         # Kept, not queried: the App's workers may report while the widgets are torn down.
         self.fields = JobFields(job, id="detail-fields")
         self.fields.border_title = f"Job · {job.name}"
-        self.log_view = LogView(max_lines=100_000, tail_bytes=8 * 1024 * 1024, id="detail-log")
+        self.log_view = LogView(settings=log_settings, id="detail-log")
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from tfdash.config import LogSettings
 from tfdash.errors import ConnectionFailed, HostKeyChanged, HostKeyUnknown
 from tfdash.messages import LaunchRequested, RetryHostRequested
 from tfdash.models import HostState, HostStatus, Job, JobSpec
@@ -42,13 +43,20 @@ class MainScreen(Screen[None]):
         Binding("r", "retry", "Retry host", id="retry-host"),
     ]
 
-    def __init__(self, manager: HostManager, *, focus_job: str | None = None) -> None:
+    def __init__(
+        self,
+        manager: HostManager,
+        *,
+        focus_job: str | None = None,
+        log_settings: LogSettings | None = None,
+    ) -> None:
         super().__init__()
         self.manager = manager
         # Kept, not queried: the App's workers may report while the widgets are torn down.
         self.hosts = HostList([session.status for session in manager.sessions], id="hosts")
         self.jobs = JobTable(focus_job=focus_job, id="jobs")
-        self.log_view = LogView(id="log")
+        self.log_settings = log_settings or LogSettings()
+        self.log_view = LogView(settings=self.log_settings, id="log")
         self.status_bar = StatusBar(id="status")
 
     def compose(self) -> ComposeResult:
@@ -126,6 +134,8 @@ class MainScreen(Screen[None]):
             return True if state in _RETRYABLE_STATES else None
         if action not in _JOB_ACTIONS:
             return True
+        if action == "open" and self.focused is self.log_view:
+            return False  # enter belongs to the log view there (a cut line in full)
         entry = self.highlighted
         if entry is None:
             return None
@@ -178,4 +188,4 @@ class MainScreen(Screen[None]):
             confirm_remove(self, *entry)
 
     def _open(self, host: str, job: Job) -> None:
-        self.app.push_screen(JobDetailScreen(host, job, self.manager.get(host)))
+        self.app.push_screen(JobDetailScreen(host, job, self.manager.get(host), self.log_settings))
