@@ -114,3 +114,27 @@ def born(log: LogFile) -> int | None:
     if not buf.mask & _STATX_BTIME or buf.ino != log.inode:
         return None
     return int(buf.btime.sec) * 1_000_000_000 + int(buf.btime.nsec)
+
+
+COPY_CHECK_BYTES = 256
+
+
+def copy_in_progress(copy: LogFile, live_path: Any) -> bool:
+    """Whether logrotate may still be writing ``copy`` of the live file: the live file is
+    not truncated yet (as long as the copy and starting with the same bytes). Only once it
+    is can a reader that reached the copy's end be sure the copy is complete."""
+    try:
+        copy_size = os.stat(str(copy.path)).st_size
+        live_stat = os.stat(str(live_path))
+    except FileNotFoundError:
+        return False
+    if copy_size == 0:
+        return live_stat.st_size > 0  # an empty copy of a non-empty file: just started
+    if live_stat.st_size < copy_size:
+        return False  # truncated: the copy was finished before
+    live = LogFile(live_path, live_stat.st_ino, live_stat.st_size, False)
+    count = min(copy_size, COPY_CHECK_BYTES)
+    try:
+        return head_sha1(live, count) == head_sha1(copy, count)
+    except Moved:
+        return False

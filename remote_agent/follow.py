@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import backscan
-from .fileid import copy_of, head_sha1, holds_start, same_start
+from .fileid import copy_in_progress, copy_of, head_sha1, holds_start, same_start
 from .linecut import LineCutter, sync, utf8_boundary
 from .siblings import STABLE_TRIES, LogFile, Moved, open_log, rotated_set
 
@@ -207,6 +207,10 @@ class Follower:
             # Look at the newer files before reading: once one has data, the writer has
             # moved on, so what this read finds is all this file will ever hold.
             newer_has_data = any(f.size > 0 or f.compressed for f in files[index + 1 :])
+            # A copytruncate copy is left only once the live file was truncated: until then
+            # logrotate may still be writing it, and its end is not the end.
+            in_copy = cursor.inode != log.inode and cursor.inode == files[-1].inode
+            complete = not (in_copy and newer_has_data and copy_in_progress(log, self.path))
             room = max_bytes - consumed
             try:
                 data, eof = self._read_at(log, cursor.offset, room)
@@ -217,7 +221,7 @@ class Follower:
                 self.close()
                 return b"".join(out), cursor, False, gap, cuts, consumed, False
             filled = len(data) == room
-            leaving = newer_has_data and eof
+            leaving = newer_has_data and eof and complete
             if not leaving and not final:
                 keep = len(data) if partial else data.rfind(b"\n") + 1
                 if keep == 0 and len(data) == room:

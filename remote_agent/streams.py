@@ -121,6 +121,9 @@ class Subscription:
                 self.notify("stream.gap", dict(read.gap, sub=self.id, cursor=read.cursor))
             pending.add(read)
             now = time.monotonic()
+            if read.gap is not None:  # the data after the hole follows its gap at once
+                self._send(pending)
+                sent_at = now
             if read.ended:
                 self._send(pending)
                 self.notify(

@@ -13,6 +13,7 @@ from tfdash.models import JobSpec, LaunchMode
 from tfdash.services.jobs import JobsService
 from tfdash.services.logs import LogFollower
 from tfdash.transport.session import HostSession
+from tfdash.transport.streams import StreamEvent, StreamRouter, Subscription
 
 WAIT_S = 60.0
 LINES = 400
@@ -76,3 +77,14 @@ async def test_a_closed_subscription_stops_and_unsubscribes(session: HostSession
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(events), WAIT_S)
     await jobs.stop(job.id, grace_s=1)
+
+
+async def test_a_resumed_stream_starts_from_the_last_data_never_from_a_gap() -> None:
+    """A gap's cursor is past the data that follows it (in the next notification): a link
+    lost between the two must resume before the hole, or that data would be skipped."""
+    sub = Subscription(StreamRouter("box"), "logs", {"job": "j"}, {"offset": 0}, None)
+    sub._deliver(StreamEvent("data", {"offset": 10}, items=[{"text": "a\n"}]))
+    sub._deliver(StreamEvent("gap", {"offset": 50}, reason="copytruncate"))
+    assert sub.cursor == {"offset": 10}
+    sub._deliver(StreamEvent("data", {"offset": 50}, items=[{"text": "b\n"}]))
+    assert sub.cursor == {"offset": 50}

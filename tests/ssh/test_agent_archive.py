@@ -146,6 +146,10 @@ def test_a_job_launched_from_the_pyz_is_supervised_from_the_pyz(
     try:
         cmdline = Path(f"/proc/{job['supervisor_pid']}/cmdline").read_bytes().split(b"\0")
         assert [sys.executable.encode(), b"-S", str(pyz).encode(), b"run-job"] == cmdline[:4]
+        # Stop it only once it printed (a loaded machine may take a while to start bash).
+        log, deadline = Path(job["log_path"]), time.monotonic() + 30
+        while not (log.exists() and log.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         pyz_agent.call("jobs.stop", {"id": job["id"], "grace_s": 5})
     deadline = time.monotonic() + 30

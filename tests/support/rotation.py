@@ -135,6 +135,16 @@ class Rig:
             found.update(line_number(line) for line in data.splitlines() if line)
         return found
 
+    def where_on_disk(self, numbers: set[int]) -> dict[str, list[int]]:
+        """Which of the log's files hold ``numbers`` (for a failure message)."""
+        found: dict[str, list[int]] = {}
+        for path in sorted(self.work.glob("app.log*")):
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            held = sorted(numbers & {line_number(line) for line in data.splitlines() if line})
+            if held:
+                found[path.name] = [held[0], held[-1], len(held)]
+        return found
+
 
 def line_number(line: str | bytes) -> int:
     """The sequence number of one of log_writer.py's lines."""

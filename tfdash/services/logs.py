@@ -145,7 +145,7 @@ class LogFollower:
         reconnected = False
         try:
             async for event in sub:
-                if event.cursor is not None:
+                if event.cursor is not None and event.kind != "gap":  # see Subscription
                     self._cursor = LogCursor.from_wire(event.cursor)
                 if event.kind == "gap":
                     gap = event.reason or "lines are missing"

@@ -59,7 +59,10 @@ class Subscription:
         self._events: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
 
     def _deliver(self, event: StreamEvent) -> None:
-        if event.cursor is not None:
+        # A gap's cursor is past the data that follows the hole, which comes in the next
+        # notification: resuming from it after a drop between the two would skip that data
+        # in silence. Resuming from the cursor before the gap finds the hole again instead.
+        if event.cursor is not None and event.kind != "gap":
             self.cursor = event.cursor
         if event.kind == "end":
             self.ended = True
