@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict
 
-from . import hostinfo, logopts, logpage, logpages, protocol, tail
+from . import hostinfo, logopts, logpage, logpages, protocol, scalars, tail
 from .errors import InvalidParams, MethodNotFound, ProtocolMismatch
 from .follow import FileCursor
 from .jobs import JobStore
@@ -237,6 +237,30 @@ def logs_files(params: Params, ctx: RequestContext) -> Any:
     """The followed file's rotated set, oldest first."""
     _, path, _ = _job_log(params, "id", "file")
     return logpages.list_files(path)
+
+
+@registry.method("scalars.runs")
+def scalars_runs(params: Params, ctx: RequestContext) -> Any:
+    """The runs under a job's logdir: tags, point counts, files with cursors and bad records."""
+    return scalars.runs(store().get(params.get_str("job", required=True)), params, ctx.cancelled)
+
+
+@registry.method("scalars.read")
+def scalars_read(params: Params, ctx: RequestContext) -> Any:
+    """A job's scalar series, downsampled to ``width`` buckets (min, max, last) per segment."""
+    return scalars.read(store().get(params.get_str("job", required=True)), params, ctx.cancelled)
+
+
+@registry.method("scalars.subscribe")
+def scalars_subscribe(params: Params, ctx: RequestContext) -> Any:
+    """New points as they are written: ``target {job, logdir?, run?, tags?}``, ``cursor``."""
+    target = Params(params.get_object("target"))
+    job = store().get(target.get_str("job", required=True))
+    source = scalars.subscribe_source(job, target, params.get_object("cursor"))
+    assert ctx.streams is not None
+    sub = ctx.streams.add(source)
+    ctx.after_reply.append(sub.start)
+    return {"sub": sub.id, "cursor": source.cursor}
 
 
 @registry.method("unsubscribe")

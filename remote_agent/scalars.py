@@ -1,0 +1,187 @@
+"""``scalars.runs`` and ``scalars.read``: a job's TensorBoard scalars, downsampled on the agent.
+
+The logdir is named relative to the job's cwd (default: the job's ``logdir`` field, else
+``logs``) and must stay inside it. Parsed runs are kept per logdir for the agent's life, so
+a later request parses only the records appended since the one before.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from typing import Any, Pattern, Sequence
+
+from .downsample import bucket_edges, downsample, wire_number, x_bounds
+from .errors import InvalidParams
+from .eventproto import tensorboard_classes
+from .scalarruns import Logdir, Run, Series
+from .scalarstream import ScalarsSource, parse_cursor
+from .tfrecord import crc_mode
+from .validate import Params
+
+DEFAULT_LOGDIR = "logs"
+MAX_WIDTH = 4096
+MAX_LOGDIRS = 16
+X_AXES = ["step", "wall"]
+
+_logdirs: OrderedDict[str, Logdir] = OrderedDict()
+_logdirs_lock = threading.Lock()
+
+
+def resolve_logdir(job: dict[str, Any], logdir: str | None) -> str:
+    """The absolute logdir: ``logdir`` (or the job's, or ``logs``) under the job's cwd."""
+    name = logdir if logdir is not None else job.get("logdir") or DEFAULT_LOGDIR
+    if not name or "\x00" in name:
+        raise InvalidParams("logdir must be a non-empty path without NUL", "logdir")
+    cwd = os.path.realpath(job["cwd"])
+    path = os.path.realpath(os.path.join(cwd, name))  # an absolute name replaces cwd here
+    if path != cwd and not path.startswith(cwd.rstrip(os.sep) + os.sep):
+        raise InvalidParams(
+            f"logdir {name!r} resolves to {path!r}, which is not under the job's cwd "
+            f"{cwd!r}: name a directory inside it (relative paths are from the cwd)",
+            "logdir",
+        )
+    return path
+
+
+def _logdir(path: str) -> Logdir:
+    """The kept state of ``path`` (the least recently used goes beyond ``MAX_LOGDIRS``)."""
+    with _logdirs_lock:
+        logdir = _logdirs.pop(path, None) or Logdir(path)
+        _logdirs[path] = logdir
+        while len(_logdirs) > MAX_LOGDIRS:
+            _logdirs.popitem(last=False)
+        return logdir
+
+
+def _polled(job: dict[str, Any], params: Params, cancelled: threading.Event) -> Logdir:
+    tensorboard_classes()  # -32003 with the fix before anything is walked
+    logdir = _logdir(resolve_logdir(job, params.get_str("logdir")))
+    with logdir.lock:
+        if logdir.exists():
+            logdir.poll(cancelled)
+    return logdir
+
+
+def _series_summary(tag: str, series: Series) -> dict[str, Any]:
+    last = len(series) - 1
+    return {
+        "tag": tag,
+        "points": len(series),
+        "segments": len(series.segment_starts),
+        "first_step": series.steps[0],
+        "last_step": series.steps[last],
+        "last_wall": series.walls[last],
+        "last_value": wire_number(series.values[last]),
+    }
+
+
+def runs(job: dict[str, Any], params: Params, cancelled: threading.Event) -> dict[str, Any]:
+    """Every run under the logdir: tags with counts and last points, files with cursors."""
+    logdir = _polled(job, params, cancelled)
+    with logdir.lock:
+        listed = [
+            {
+                "run": run.name,
+                "tags": [_series_summary(t, s) for t, s in sorted(run.series.items())],
+                "files": [f.describe() for _, f in sorted(run.files.items())],
+            }
+            for _, run in sorted(logdir.runs.items())
+        ]
+    return {"logdir": logdir.path, "exists": logdir.exists(), "crc": crc_mode(), "runs": listed}
+
+
+def _regex(params: Params, field: str) -> Pattern[str] | None:
+    text = params.get_str(field)
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise InvalidParams(f"{field} {text!r} is not a regular expression: {exc}", field) from exc
+
+
+def _x_range(params: Params) -> tuple[float, float] | None:
+    raw = params.raw.get("x_range")
+    if raw is None:
+        return None
+    ok = isinstance(raw, list) and len(raw) == 2
+    ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+    if not ok or not raw[0] <= raw[1]:
+        raise InvalidParams("x_range must be [low, high], two numbers with low <= high", "x_range")
+    return float(raw[0]), float(raw[1])
+
+
+def _selected(
+    logdir: Logdir, run_name: str | None, tags: Pattern[str] | None
+) -> list[tuple[Run, str, Series]]:
+    chosen = []
+    for name, run in sorted(logdir.runs.items()):
+        if run_name is not None and name != run_name:
+            continue
+        for tag, series in sorted(run.series.items()):
+            if tags is None or tags.search(tag):
+                chosen.append((run, tag, series))
+    return chosen
+
+
+def read(job: dict[str, Any], params: Params, cancelled: threading.Event) -> dict[str, Any]:
+    """Series downsampled to ``width`` buckets per segment over ``x_range`` of axis ``x``."""
+    width = params.get_int("width", None, minimum=1)
+    if width is None:
+        raise InvalidParams("missing required param 'width' (buckets, e.g. chart columns)", "width")
+    width = min(width, MAX_WIDTH)
+    run_name = params.get_str("run")
+    tags = _regex(params, "tags")
+    axis = params.get_choice("x", X_AXES, "step")
+    wanted = _x_range(params)
+    logdir = _polled(job, params, cancelled)
+    with logdir.lock:
+        chosen = _selected(logdir, run_name, tags)
+
+        def xs_of(series: Series) -> Sequence[float]:
+            return series.steps if axis == "step" else series.walls
+
+        spans = [(xs_of(s), seg.start, seg.stop) for _, _, s in chosen for seg in s.segments()]
+        lo, hi = wanted if wanted is not None else x_bounds(spans)
+        edges = bucket_edges(lo, hi, width)
+        out = []
+        for run, tag, series in chosen:
+            xs = xs_of(series)
+            segments = []
+            for seg in series.segments():
+                segments.append(
+                    {
+                        "first_step": series.steps[seg.start],
+                        "last_step": series.steps[seg.stop - 1],
+                        "first_wall": series.walls[seg.start],
+                        "last_wall": series.walls[seg.stop - 1],
+                        "points": len(seg),
+                        "buckets": downsample(
+                            xs, series.values, seg.start, seg.stop, edges, series.blocks
+                        ),
+                    }
+                )
+            out.append({"run": run.name, "tag": tag, "points": len(series), "segments": segments})
+        cursor = {name: run.cursor() for name, run in sorted(logdir.runs.items())}
+    return {
+        "logdir": logdir.path,
+        "exists": logdir.exists(),
+        "crc": crc_mode(),
+        "x": axis,
+        "x_range": [lo, hi],
+        "width": width,
+        "series": out,
+        "cursor": cursor,
+    }
+
+
+def subscribe_source(job: dict[str, Any], target: Params, cursor: dict[str, Any]) -> ScalarsSource:
+    """The stream source of ``scalars.subscribe``: target ``{job, logdir?, run?, tags?}``."""
+    tensorboard_classes()
+    counts = parse_cursor(cursor)
+    tags = _regex(target, "tags")
+    logdir = _logdir(resolve_logdir(job, target.get_str("logdir")))
+    return ScalarsSource(logdir, target.get_str("run"), tags, counts)
