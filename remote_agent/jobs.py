@@ -96,6 +96,7 @@ class JobStore:
             "env": spec.get("env", {}),
             "mode": spec["mode"],
             "gpus": spec.get("gpus"),
+            "logdir": spec.get("logdir"),
             "log": spec.get("log"),
             "request_id": spec.get("request_id"),
             "tmux_session": spec.get("tmux_session"),

@@ -32,6 +32,7 @@ class LaunchRequest:
         env: dict[str, str],
         mode: str,
         gpus: str | None,
+        logdir: str | None,
         log_max_bytes: int,
         log_backups: int,
         request_id: str | None,
@@ -42,6 +43,7 @@ class LaunchRequest:
         self.env = env
         self.mode = mode
         self.gpus = gpus
+        self.logdir = logdir
         self.log_max_bytes = log_max_bytes
         self.log_backups = log_backups
         self.request_id = request_id
@@ -55,6 +57,7 @@ class LaunchRequest:
             "env": self.env,
             "mode": self.mode,
             "gpus": self.gpus,
+            "logdir": self.logdir,
             "log": {"max_bytes": self.log_max_bytes, "backups": self.log_backups},
             "request_id": self.request_id,
             "tmux_session": protocol.TMUX_SESSION_PREFIX + job_id
@@ -96,6 +99,7 @@ def parse_launch(params: Params) -> LaunchRequest:
         env=env,
         mode=mode,
         gpus=_check_gpus(params.raw.get("gpus")),
+        logdir=_check_logdir(params.get_str("logdir"), cwd),
         log_max_bytes=log.get_int("max_bytes", protocol.DEFAULT_LOG_MAX_BYTES, minimum=0),
         log_backups=log.get_int("backups", protocol.DEFAULT_LOG_BACKUPS, minimum=0),
         request_id=request_id,
@@ -116,6 +120,24 @@ def _check_cwd(value: str | None) -> str:
             "cwd",
         )
     return path
+
+
+def _check_logdir(value: str | None, cwd: str) -> str | None:
+    """The job's TensorBoard logdir as given (relative to cwd, or absolute inside it); it
+    need not exist yet (the job makes it)."""
+    if value is None:
+        return None
+    if not value or "\x00" in value:
+        raise InvalidParams("logdir must be a non-empty path without NUL", "logdir")
+    root = os.path.realpath(cwd)
+    path = os.path.realpath(os.path.join(root, value))
+    if path != root and not path.startswith(root.rstrip(os.sep) + os.sep):
+        raise InvalidParams(
+            f"logdir {value!r} resolves to {path!r}, outside the job's cwd {root!r}: name a "
+            "directory inside it (relative paths are from the cwd)",
+            "logdir",
+        )
+    return value
 
 
 def _check_gpus(value: Any) -> str | None:

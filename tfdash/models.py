@@ -41,6 +41,8 @@ class Job:
     mode: str
     env: dict[str, str] = field(default_factory=dict)
     gpus: str | None = None
+    logdir: str | None = None
+    """The job's TensorBoard logdir (relative to its cwd); None: the agent's default."""
     pid: int | None = None
     pgid: int | None = None
     supervisor_pid: int | None = None
@@ -88,6 +90,7 @@ class JobSpec:
     env: dict[str, str] = field(default_factory=dict)
     mode: LaunchMode = LaunchMode.AUTO
     gpus: str | None = None
+    logdir: str | None = None
     log_max_bytes: int | None = None
     log_backups: int | None = None
 
@@ -103,6 +106,8 @@ class JobSpec:
             params["cwd"] = self.cwd
         if self.gpus is not None:
             params["gpus"] = self.gpus
+        if self.logdir is not None:
+            params["logdir"] = self.logdir
         log: dict[str, int] = {}
         if self.log_max_bytes is not None:
             log["max_bytes"] = self.log_max_bytes

@@ -345,3 +345,24 @@ def test_the_launching_path_survives_the_login_profile(agent: AgentProcess, tmp_
 def test_jobs_are_listed_oldest_first(agent: AgentProcess) -> None:
     ids = [launch(agent, "true", name=f"n{i}")["id"] for i in range(6)]
     assert [j["id"] for j in agent.call("jobs.list")["jobs"]] == ids
+
+
+def test_a_jobs_logdir_is_kept_and_is_where_its_scalars_are_read(
+    agent: AgentProcess, tmp_path: Path
+) -> None:
+    job = launch(agent, "true", cwd=str(tmp_path), logdir="tb/runs")
+    assert job["logdir"] == "tb/runs"
+    assert agent.call("jobs.get", {"id": job["id"]})["logdir"] == "tb/runs"
+    runs = agent.call("scalars.runs", {"job": job["id"]})
+    assert runs["logdir"] == str(tmp_path.resolve() / "tb" / "runs") and not runs["exists"]
+    assert launch(agent, "true", cwd=str(tmp_path))["logdir"] is None
+
+
+@pytest.mark.parametrize("logdir", ["../elsewhere", "/", "", "a\x00b"])
+def test_a_logdir_outside_the_cwd_is_refused(
+    agent: AgentProcess, tmp_path: Path, logdir: str
+) -> None:
+    spec = {"name": "t", "command": "true", "mode": "nohup", "cwd": str(tmp_path)}
+    error = agent.error("jobs.launch", {**spec, "logdir": logdir})
+    assert error["code"] == -32602 and error["data"]["field"] == "logdir"
+    assert "logdir" in error["message"]

@@ -75,7 +75,7 @@ def test_words_after_the_dashes_are_joined_like_ssh(tfdash: RunCli, tmp_path: Pa
     assert names[chained] == "echo"
 
 
-def test_run_takes_cwd_env_and_json(tfdash: RunCli, tmp_path: Path) -> None:
+def test_run_takes_cwd_env_logdir_and_json(tfdash: RunCli, tmp_path: Path) -> None:
     workdir = tmp_path / "work"
     workdir.mkdir()
     out = ok(
@@ -89,6 +89,8 @@ def test_run_takes_cwd_env_and_json(tfdash: RunCli, tmp_path: Path) -> None:
             "LR=0.1",
             "--env",
             "X=a=b",
+            "--logdir",
+            "tb",
             "--",
             "pwd; echo $LR $X",
         )
@@ -96,6 +98,7 @@ def test_run_takes_cwd_env_and_json(tfdash: RunCli, tmp_path: Path) -> None:
     job = json.loads(out)
     assert job["cwd"] == str(workdir)
     assert job["env"] == {"LR": "0.1", "X": "a=b"}
+    assert job["logdir"] == "tb"
     assert output_of(tfdash, job["id"]) == f"{workdir}\n0.1 a=b\n"
 
 

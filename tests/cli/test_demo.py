@@ -42,6 +42,7 @@ def test_the_demo_job_runs_this_interpreter_by_absolute_path(tmp_path: Path) -> 
     assert spec.name == "keras-quickstart"
     assert spec.cwd == str(tmp_path / "work")
     assert spec.mode is LaunchMode.AUTO
+    assert spec.logdir == "logs"  # where train.py writes, so scalars are found there
 
 
 @pytest.mark.tf

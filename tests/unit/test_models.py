@@ -25,6 +25,7 @@ WIRE_JOB: dict[str, Any] = {
     "env": {"LR": "0.1"},
     "mode": "tmux",
     "gpus": "0",
+    "logdir": "logs",
     "state": "running",
     "pid": 5123,
     "pgid": 5123,

@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--env", action="append", default=[], metavar="K=V")
     run.add_argument("--gpus", help='CUDA_VISIBLE_DEVICES for the job, e.g. "0,1"')
+    run.add_argument(
+        "--logdir", help="its TensorBoard logdir, relative to --cwd (default on the host: logs)"
+    )
     run.add_argument("--json", action="store_true", help="print the job as JSON")
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
 

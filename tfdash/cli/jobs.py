@@ -58,6 +58,7 @@ async def launch_job(args: argparse.Namespace) -> int:
         env=parse_env(args.env),
         mode=args.mode or LaunchMode.AUTO,
         gpus=args.gpus,
+        logdir=args.logdir,
     )
     job = await launch_spec(args, spec)
     print(json.dumps(job.to_json(), indent=2) if args.json else job.id)

@@ -62,4 +62,10 @@ def demo_spec(script: Path, workdir: Path, epochs: int) -> JobSpec:
             "checkpoints",
         ]
     )
-    return JobSpec(name=DEMO_JOB_NAME, command=command, cwd=str(workdir), mode=LaunchMode.AUTO)
+    return JobSpec(
+        name=DEMO_JOB_NAME,
+        command=command,
+        cwd=str(workdir),
+        mode=LaunchMode.AUTO,
+        logdir="logs",
+    )
