@@ -1,4 +1,4 @@
-"""The hook for "lines a second the view ingests, and client memory with a full scrollback".
+"""Lines a second the view's text model ingests, and client memory with a full scrollback.
 
 Measures the log view's text model (tfdash/services/log_text.py, ``LogText``): 1,000,000
 100-character lines fed in 64 KiB chunks into a 100,000-line scrollback; lines a second,
@@ -9,7 +9,6 @@ RSS growth. The widget that draws the model is not part of this number.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -40,10 +39,8 @@ def chunks() -> list[str]:
     return [text[start : start + CHUNK] for start in range(0, len(text), CHUNK)]
 
 
-def measure_view_ingest() -> Ingest | None:
-    """Feed the text model; None while tfdash/services/log_text.py does not exist."""
-    if importlib.util.find_spec("tfdash.services.log_text") is None:
-        return None
+def measure_view_ingest() -> Ingest:
+    """Feed the text model, then again under tracemalloc."""
     from tfdash.services.log_text import LogText
 
     pieces = chunks()
@@ -67,10 +64,8 @@ def measure_view_ingest() -> Ingest | None:
     return Ingest(LINES / elapsed, peak, growth, held)
 
 
-def ingest_section(result: Ingest | None) -> str:
+def ingest_section(result: Ingest) -> str:
     heading = "### View ingest\n\n"
-    if result is None:
-        return heading + "Not measured: tfdash/services/log_text.py is not there yet.\n"
     return (
         f"{heading}The log view's text model (`LogText`, tfdash/services/log_text.py) fed\n"
         f"{LINES:,} 100-character lines in 64 KiB chunks, scrollback {SCROLLBACK:,} lines\n"

@@ -9,7 +9,7 @@ One run on this machine, written under "## Logs" in docs/performance.md with ``-
   ``--profile`` adds cProfile listings of the client and of the agent.
 - Lost and duplicated lines under forced rotation (bench/log_rotation.py): ours beside
   GNU ``tail -F`` (inotify and polling) on the same writer and logrotate runs.
-- View ingest (bench/log_ingest.py, the hook ``measure_view_ingest``): the log view's
+- View ingest (bench/log_ingest.py, ``measure_view_ingest``): the log view's
   text model fed 1,000,000 lines with a full scrollback; and the widget itself under a
   flood of 100,000 and 300,000 lines a second, with key latency (bench/log_view.py).
 

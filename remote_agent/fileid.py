@@ -13,6 +13,7 @@ import ctypes.util
 import hashlib
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from .siblings import LogFile, Moved, open_log
@@ -119,7 +120,7 @@ def born(log: LogFile) -> int | None:
 COPY_CHECK_BYTES = 256
 
 
-def copy_in_progress(copy: LogFile, live_path: Any) -> bool:
+def copy_in_progress(copy: LogFile, live_path: Path) -> bool:
     """Whether logrotate may still be writing ``copy`` of the live file: the live file is
     not truncated yet (as long as the copy and starting with the same bytes). Only once it
     is can a reader that reached the copy's end be sure the copy is complete."""

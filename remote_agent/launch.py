@@ -15,6 +15,7 @@ from typing import Any
 from . import protocol
 from .errors import InvalidParams, LaunchFailed, Unavailable
 from .hostinfo import tmux_version
+from .paths import under_cwd
 from .validate import Params, check_name
 
 _GPUS_RE = re.compile(r"^[A-Za-z0-9,:\-]*$")
@@ -127,16 +128,7 @@ def _check_logdir(value: str | None, cwd: str) -> str | None:
     need not exist yet (the job makes it)."""
     if value is None:
         return None
-    if not value or "\x00" in value:
-        raise InvalidParams("logdir must be a non-empty path without NUL", "logdir")
-    root = os.path.realpath(cwd)
-    path = os.path.realpath(os.path.join(root, value))
-    if path != root and not path.startswith(root.rstrip(os.sep) + os.sep):
-        raise InvalidParams(
-            f"logdir {value!r} resolves to {path!r}, outside the job's cwd {root!r}: name a "
-            "directory inside it (relative paths are from the cwd)",
-            "logdir",
-        )
+    under_cwd(cwd, value, "logdir", "directory")
     return value
 
 

@@ -7,7 +7,6 @@ a later request parses only the records appended since the one before.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -16,6 +15,7 @@ from typing import Any, Pattern, Sequence
 from .downsample import bucket_edges, downsample, wire_number, x_bounds
 from .errors import InvalidParams
 from .eventproto import tensorboard_classes
+from .paths import under_cwd
 from .scalarruns import Logdir, Run, Series
 from .scalarstream import ScalarsSource, parse_cursor
 from .tfrecord import crc_mode
@@ -33,17 +33,7 @@ _logdirs_lock = threading.Lock()
 def resolve_logdir(job: dict[str, Any], logdir: str | None) -> str:
     """The absolute logdir: ``logdir`` (or the job's, or ``logs``) under the job's cwd."""
     name = logdir if logdir is not None else job.get("logdir") or DEFAULT_LOGDIR
-    if not name or "\x00" in name:
-        raise InvalidParams("logdir must be a non-empty path without NUL", "logdir")
-    cwd = os.path.realpath(job["cwd"])
-    path = os.path.realpath(os.path.join(cwd, name))  # an absolute name replaces cwd here
-    if path != cwd and not path.startswith(cwd.rstrip(os.sep) + os.sep):
-        raise InvalidParams(
-            f"logdir {name!r} resolves to {path!r}, which is not under the job's cwd "
-            f"{cwd!r}: name a directory inside it (relative paths are from the cwd)",
-            "logdir",
-        )
-    return path
+    return str(under_cwd(job["cwd"], name, "logdir", "directory"))
 
 
 def _logdir(path: str) -> Logdir:

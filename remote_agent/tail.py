@@ -21,6 +21,7 @@ from .inotify import DirWatch
 from .linecut import LineCutter
 from .logopts import LogOptions, cursor_wire, read_reply, start_cursor
 from .logpage import page_reply
+from .paths import under_cwd
 from .streams import StreamRead, StreamSource
 
 DEFAULT_READ_BYTES = 1024 * 1024
@@ -60,17 +61,7 @@ def log_path(job: dict[str, Any], file: str | None, field: str) -> Path:
     """The job's ``output.log``, or ``file`` resolved under the job's cwd (never outside it)."""
     if file is None:
         return Path(job["job_dir"]) / "output.log"
-    if not file or "\x00" in file:
-        raise InvalidParams(f"{field} must be a non-empty path without NUL", field)
-    cwd = Path(job["cwd"]).resolve()
-    path = (cwd / file).resolve()  # an absolute ``file`` replaces cwd here
-    if path == cwd or cwd not in path.parents:
-        raise InvalidParams(
-            f"{field} {file!r} resolves to {str(path)!r}, which is not a file under the "
-            f"job's cwd {str(cwd)!r}: name a log inside it (relative paths are from the cwd)",
-            field,
-        )
-    return path
+    return under_cwd(job["cwd"], file, field, "file")
 
 
 class JobLogPage(NamedTuple):

@@ -84,7 +84,6 @@ class LogFollower:
         self.line_limit = line_limit
         self.wait_s = wait_s
         self._cursor = cursor
-        self._start_cursor: LogCursor | None = cursor
         self._sub: Subscription | None = None
         self._start: dict[str, Any] = {
             name: value
@@ -104,9 +103,9 @@ class LogFollower:
     @property
     def start_cursor(self) -> LogCursor | None:
         """Where the stream started (once the agent answered): page back from here."""
-        if self._start_cursor is None and self._sub is not None and self._sub.start_cursor:
-            self._start_cursor = LogCursor.from_wire(self._sub.start_cursor)
-        return self._start_cursor
+        if self._sub is not None and self._sub.start_cursor is not None:
+            return LogCursor.from_wire(self._sub.start_cursor)
+        return None
 
     def __aiter__(self) -> AsyncIterator[LogChunk]:
         return self._chunks()
