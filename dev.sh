@@ -126,7 +126,10 @@ run_tests() {
     step "mypy" "$bin/mypy"
     step "import contracts" "$bin/lint-imports" --no-cache --no-logo
     step "python 3.8 syntax (agent)" "$bin/vermin" --target=3.8- --violations --no-tips -q remote_agent
-    step "pytest" "$bin/python" -m pytest "$@"
+    # Two workers (pytest-xdist): most tests wait on real processes, sshd and tmux, so two
+    # at once take about 8 minutes on 2 cores where one at a time takes 13. Every test
+    # keeps its own TFDASH_HOME, tmux server and sshd. TFDASH_TEST_WORKERS=0: serial.
+    step "pytest" "$bin/python" -m pytest -n "${TFDASH_TEST_WORKERS:-2}" "$@"
     if ((${#failed[@]})); then
         say "FAILED: $(IFS=,; echo "${failed[*]}")"
         return 1

@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from .jobenv import agent_import_path, job_environment
 from .keras import TRAINING_PYTHON_FILE
 from .selfpath import agent_location, self_argv
 from .statefile import read_json
-from .supervisor import agent_import_path, job_environment
 
 TFEXPORT_MODULE = __package__ + ".tfexport"
 

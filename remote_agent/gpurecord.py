@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 from .gpu import Sampler
 from .gpuhistory import FILE_NAME, INTERVAL_S, HistoryWriter
@@ -20,10 +21,17 @@ log = logging.getLogger("remote_agent.gpurecord")
 class GpuRecorder:
     """Samples the GPUs for one job until ``stop``; its pid tree is the job's own."""
 
-    def __init__(self, job_dir: Path, job: JobProcs, interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self,
+        job_dir: Path,
+        job: JobProcs,
+        interval_s: float = INTERVAL_S,
+        on_sample: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.path = job_dir / FILE_NAME
         self.job = job
         self.interval_s = interval_s
+        self.on_sample = on_sample  # also shown each sample (the GPU idle alert)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gpu-recorder", daemon=True)
 
@@ -47,7 +55,10 @@ class GpuRecorder:
         due = time.monotonic()
         while not self._stopped.is_set():
             try:
-                writer.append(sampler.sample(lambda: [self.job]), self.job.job_id)
+                sample = sampler.sample(lambda: [self.job])
+                writer.append(sample, self.job.job_id)
+                if self.on_sample is not None:
+                    self.on_sample(sample)
                 failed_before = None
             except Exception as e:  # disk full, a bug: say so once, keep sampling
                 if failed_before != str(e):

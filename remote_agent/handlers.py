@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict
 
 from . import (
+    alerts,
     doctor,
     exports,
     gpu,
@@ -341,6 +342,19 @@ def exports_get(params: Params, ctx: RequestContext) -> Any:
 def exports_log(params: Params, ctx: RequestContext) -> Any:
     """An export's log from byte ``offset``: ``{text, offset, state}``."""
     return exports.read_log(store().get(params.get_str("job", required=True)), params)
+
+
+_alert_files = alerts.AlertFiles()
+
+
+@registry.method("alerts.list")
+def alerts_list(params: Params, ctx: RequestContext) -> Any:
+    """Alerts of every job (or ``job``) after the cursor ``after {job: seq}``, oldest first."""
+    after = alerts.parse_after(params.raw.get("after"))
+    job = params.get_str("job")
+    if job is not None:
+        check_job_id(job, "job")
+    return _alert_files.list(store().jobs_root, after, job)
 
 
 @registry.method("doctor.run")

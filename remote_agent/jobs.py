@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from .alerts import check_idle_minutes, raise_lost
 from .errors import Conflict, InvalidParams, LaunchFailed, NotFound
 from .exportstate import active_export
 from .launch import LaunchRequest, parse_launch, start_supervisor
@@ -32,6 +33,8 @@ from .validate import JOB_ID_RE, check_job_id
 LAUNCH_WAIT_S = 10.0
 STARTING_TIMEOUT_S = 30.0
 REQUEST_TTL_S = 7 * 24 * 3600.0
+# Written after a tmux-mode launch: {"socket": the tmux server's socket path}.
+TMUX_FILE = "tmux.json"
 
 
 class JobStore:
@@ -88,6 +91,7 @@ class JobStore:
             state = read_json(job_dir / "state.json") or state
             if state.get("state") in protocol.ACTIVE_STATES:
                 state = dict(state, state=protocol.STATE_LOST, error=self._lost_reason(state))
+                raise_lost(job_dir, spec)  # once: its supervisor cannot say it ended
         stop = read_json(job_dir / "stop.json") or {}
         job = {
             "id": spec["id"],
@@ -100,8 +104,10 @@ class JobStore:
             "logdir": spec.get("logdir"),
             "log": spec.get("log"),
             "export": spec.get("export"),
+            "gpu_idle_minutes": spec.get("gpu_idle_minutes"),
             "request_id": spec.get("request_id"),
             "tmux_session": spec.get("tmux_session"),
+            "tmux_socket": _tmux_socket(job_dir) if spec.get("tmux_session") else None,
             "created_at": spec.get("created_at"),
             "job_dir": str(job_dir),
             "log_path": str(job_dir / "output.log"),
@@ -134,6 +140,7 @@ class JobStore:
 
     def launch(self, params: Any) -> dict[str, Any]:
         request = parse_launch(params)
+        idle_minutes = check_idle_minutes(params.raw.get("gpu_idle_minutes"))
         if request.request_id is not None:
             existing = self._job_for_request(request.request_id)
             if existing is not None:
@@ -141,6 +148,8 @@ class JobStore:
         job_dir = self._new_job_dir()
         job_id = job_dir.name
         spec = request.spec(job_id)
+        if idle_minutes is not None:
+            spec["gpu_idle_minutes"] = idle_minutes
         atomic_write_json(job_dir / "spec.json", spec)
         environ = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         atomic_write_json(job_dir / "environ.json", environ)
@@ -198,10 +207,12 @@ class JobStore:
 
     def _start(self, request: LaunchRequest, job_dir: Path) -> None:
         try:
-            start_supervisor(request, job_dir)
+            socket = start_supervisor(request, job_dir)
         except LaunchFailed as e:
             self._record_failure(job_dir, e.message)
             raise
+        if socket is not None:  # the tmux server to attach to (docs/protocol.md)
+            atomic_write_json(job_dir / TMUX_FILE, {"socket": socket})
 
     def _record_failure(self, job_dir: Path, message: str) -> None:
         atomic_write_json(
@@ -307,6 +318,13 @@ def _signal(pid: Any, sig: int, group: bool) -> None:
             os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _tmux_socket(job_dir: Path) -> str | None:
+    """The socket of the tmux server running the job's session (None: launched before
+    tfdash recorded it)."""
+    socket = (read_json(job_dir / TMUX_FILE) or {}).get("socket")
+    return socket if isinstance(socket, str) else None
 
 
 def _supervisor_log_tail(job_dir: Path, limit: int = 2000) -> str:

@@ -163,13 +163,16 @@ def supervisor_command(job_dir: Path) -> list[str]:
     return ["env", "PYTHONPATH=" + path, *argv]
 
 
-def start_supervisor(request: LaunchRequest, job_dir: Path) -> None:
-    """Start ``run-job`` in its own session (nohup) or a detached tmux session."""
+def start_supervisor(request: LaunchRequest, job_dir: Path) -> str | None:
+    """Start ``run-job`` in its own session (nohup) or a detached tmux session; returns the
+    tmux server's socket path (tmux mode), so a person can attach to exactly that server."""
     argv = supervisor_command(job_dir)
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     if request.mode == protocol.MODE_TMUX:
         session = protocol.TMUX_SESSION_PREFIX + job_dir.name
-        tmux = ["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50"]
+        # -P -F: print the server's socket (TMUX_TMPDIR of the agent's environment decides it).
+        tmux = ["tmux", "new-session", "-d", "-P", "-F", "#{socket_path}", "-s", session]
+        tmux += ["-x", "200", "-y", "50"]
         try:
             done = subprocess.run(
                 # The supervisor's own diagnostics go to supervisor.log; the pane shows the
@@ -186,17 +189,19 @@ def start_supervisor(request: LaunchRequest, job_dir: Path) -> None:
                 check=False,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                capture_output=True,
                 timeout=15,
             )
         except (OSError, subprocess.SubprocessError) as e:
             raise LaunchFailed(f"tmux could not start: {e}") from e
+        printed = done.stdout.decode("utf-8", "replace").strip()
         if done.returncode != 0:
-            out = done.stdout.decode("utf-8", "replace").strip()
+            out = (done.stderr.decode("utf-8", "replace").strip() + "\n" + printed).strip()
             raise LaunchFailed(f"tmux new-session failed: {out or done.returncode}")
-        return
+        lines = printed.splitlines()
+        return lines[-1] if lines and lines[-1].startswith("/") else None
     try:
         start_detached(argv, job_dir, env, job_dir / "supervisor.log")
     except OSError as e:
         raise LaunchFailed(f"the supervisor could not start: {e}") from e
+    return None

@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from .alertprobes import GpuIdleWatcher, idle_threshold_s, start_nan_watch
+from .alerts import AlertWriter
+from .alertwatch import OutputScanner
 from .gpujobs import CUDA_VISIBLE_DEVICES, JobProcs
 from .gpurecord import GpuRecorder
+from .jobenv import job_environment
 from .procinfo import process_start_time
 from .rotating import RotatingLog
-from .selfpath import agent_archive, package_dir
 from .statefile import atomic_write_json, read_json
 from .timeindex import TimeIndexWriter
 
@@ -42,52 +45,6 @@ DRAIN_AFTER_EXIT_S = 2.0
 KEEP_PATH = 'PATH="${TFDASH_LAUNCH_PATH:+$TFDASH_LAUNCH_PATH:}$PATH"; export PATH; '
 
 
-def job_environment(spec: dict[str, Any], base: dict[str, str], job_dir: Path) -> dict[str, str]:
-    """The command's environment: the agent's, the job's own, GPUs and tfdash's variables."""
-    env = dict(base)
-    env["PYTHONUNBUFFERED"] = "1"  # Python output reaches the log as it is printed
-    env.update(spec.get("env") or {})
-    if env.get("PYTHONUNBUFFERED") == "":
-        del env["PYTHONUNBUFFERED"]
-    if spec.get("gpus") is not None:
-        env["CUDA_VISIBLE_DEVICES"] = spec["gpus"]
-    env["TFDASH_LAUNCH_PATH"] = env.get("PATH", "")
-    env["TFDASH_JOB_ID"] = spec["id"]
-    env["TFDASH_JOB_DIR"] = str(job_dir)
-    # `from remote_agent.keras import ExportOnRequest` works in the job with nothing
-    # installed; the job's own PYTHONPATH entries stay in front.
-    own = env.get("PYTHONPATH", "")
-    agent = agent_import_path(job_dir)
-    if agent not in own.split(os.pathsep):
-        env["PYTHONPATH"] = own + os.pathsep + agent if own else agent
-    return env
-
-
-def agent_import_path(job_dir: Path) -> str:
-    """What a job puts on sys.path to import this agent: agent.pyz itself (zipimport serves
-    it), or ``<job dir>/pythonpath`` holding only a link to the package. Never the directory
-    the package is installed in: its other packages, built for the agent's Python, would
-    shadow the job's own (a venv's numpy in front of a conda Python's)."""
-    archive = agent_archive()
-    if archive:
-        return archive
-    package = package_dir()
-    links = job_dir / "pythonpath"
-    link = links / package.name
-    try:
-        if not (link.is_symlink() and os.readlink(str(link)) == str(package)):
-            links.mkdir(mode=0o700, exist_ok=True)
-            if link.is_symlink():
-                link.unlink()
-            link.symlink_to(package, target_is_directory=True)
-    except OSError as e:
-        log.warning(
-            "cannot link %s into %s (%s): the job imports it from its parent", package, links, e
-        )
-        return str(package.parent)
-    return str(links)
-
-
 class Supervisor:
     def __init__(self, job_dir: Path) -> None:
         self.job_dir = job_dir
@@ -100,6 +57,9 @@ class Supervisor:
         self.stop_requested = False
         self.tty_fd: int | None = None
         self._kill_timer: threading.Timer | None = None
+        # Alerts (docs/alerts.md): written to alerts.jsonl, listed by alerts.list.
+        self.alerts = AlertWriter(job_dir, spec["id"])
+        self.scanner = OutputScanner(self.alerts.raise_alert)
 
     def write_state(self, **changes: Any) -> None:
         self.state.update(changes)
@@ -141,6 +101,7 @@ class Supervisor:
         except OSError as e:
             output.close()
             times.close()
+            self._alert_end(f"failed: could not start {shell}: {e}", "error")
             self.write_state(
                 state=protocol.STATE_FAILED,
                 error=f"could not start {shell}: {e}",
@@ -158,11 +119,17 @@ class Supervisor:
             supervisor_start_time=process_start_time(me),
             started_at=time.time(),
         )
+        devices = env.get(CUDA_VISIBLE_DEVICES)
+        idle = GpuIdleWatcher(
+            self.spec["id"], devices, idle_threshold_s(self.spec), self.alerts.raise_alert
+        )
         gpus = GpuRecorder(
             self.job_dir,
-            JobProcs(self.spec["id"], child.pid, child.pid, env.get(CUDA_VISIBLE_DEVICES)),
+            JobProcs(self.spec["id"], child.pid, child.pid, devices),
+            on_sample=idle.on_sample,
         )
         gpus.start()
+        nan = start_nan_watch(self.spec, self.alerts.raise_alert)
         if (self.job_dir / "stop.json").exists():  # stopped while it was starting
             self._begin_stop(signal.SIGTERM)
         assert child.stdout is not None
@@ -173,9 +140,15 @@ class Supervisor:
         returncode = child.wait()
         gpus.stop()
         reader.join(DRAIN_AFTER_EXIT_S)
+        self.scanner.flush()
+        if nan is not None:
+            nan.stop()
         output.close()
         times.close()
         return self._finish(returncode)
+
+    def _alert_end(self, how: str, severity: str) -> None:
+        self.alerts.raise_alert("ended", severity, "{} {}".format(self.spec["name"], how))
 
     def _copy_output(self, pipe: Any, output: RotatingLog) -> None:
         fd = pipe.fileno()
@@ -191,6 +164,7 @@ class Supervisor:
             except OSError as e:  # disk full: say so once, keep draining so the job never blocks
                 log.error("cannot write output.log: %s", e)
             self._echo(data)
+            self.scanner.feed(data)
 
     def _echo(self, data: bytes) -> None:
         if self.tty_fd is None:
@@ -236,6 +210,14 @@ class Supervisor:
             state = protocol.STATE_SUCCEEDED
         else:
             state = protocol.STATE_FAILED
+        if state == protocol.STATE_STOPPED:
+            self._alert_end("stopped", "info")
+        elif state == protocol.STATE_SUCCEEDED:
+            self._alert_end("succeeded (exit 0)", "info")
+        elif signame is not None:
+            self._alert_end(f"killed by {signame}", "error")
+        else:
+            self._alert_end(f"failed (exit {exit_code})", "error")
         self.write_state(state=state, exit_code=exit_code, signal=signame, ended_at=time.time())
         self._echo(
             "\n[tfdash] job {} {} (exit code {})\n".format(

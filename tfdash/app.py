@@ -8,51 +8,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from tfdash.commands import HostCommands, JobCommands
-from tfdash.config import LogSettings, ScalarSettings
+from tfdash.config import AlertSettings, LogSettings, ScalarSettings
+from tfdash.config_ui import KeySettings, UiSettings
 from tfdash.errors import ConnectionFailed, HostKeyUnknown, RequestTimeout, TfdashError
+from tfdash.job_workers import JobWorkers
 from tfdash.messages import (
     HostStatusChanged,
-    LaunchRequested,
-    RemoveRequested,
     RetryHostRequested,
-    StopRequested,
     TrustHostKeyRequested,
     UploadProgress,
 )
-from tfdash.models import HostState, HostStatus, Job, JobSpec
+from tfdash.models import HostState, HostStatus, Job
+from tfdash.palette import BindingCommands
+from tfdash.screens.alert_inbox import AlertInbox
+from tfdash.screens.alerts import AlertsScreen
+from tfdash.screens.help import HelpScreen
 from tfdash.screens.host_actions import announce_failure, connect_again, trust_host_key
-from tfdash.screens.job_actions import STOP_GRACE_S
 from tfdash.screens.job_detail import JobDetailScreen
-from tfdash.screens.log_line import LogLineScreen
-from tfdash.screens.log_save import LogSaveScreen
+from tfdash.screens.log_follow import LogFollowScreen
+from tfdash.screens.looks import Looks, prepare_looks
 from tfdash.screens.main import MainScreen
 from tfdash.screens.ssh_prompts import DashboardHooks
 from tfdash.services.job_metrics import INTERVAL_S as METRIC_INTERVAL_S
 from tfdash.services.job_metrics import JobMetrics
 from tfdash.services.jobs import JobsService
 from tfdash.transport.manager import HostManager
-from tfdash.widgets.job_table import format_exit
-from tfdash.widgets.log_view import LogView
 
 # Seconds between two `jobs.list` polls of a connected host.
 POLL_INTERVAL_S = 1.0
 
 
-class TfdashApp(App[None]):
+class TfdashApp(JobWorkers):
     """The dashboard. Sessions start in a worker on mount and close on unmount."""
 
     CSS_PATH = "tfdash.tcss"
     TITLE = "tfdash"
-    COMMANDS = App.COMMANDS | {JobCommands, HostCommands}
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    COMMANDS = App.COMMANDS | {JobCommands, HostCommands, BindingCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("exclamation_mark", "alerts", "Alerts", id="alerts"),
+    ]
+    # Classes every screen gets by terminal size (tfdash.tcss, "Breakpoints").
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
 
     def __init__(
         self,
@@ -61,8 +68,15 @@ class TfdashApp(App[None]):
         focus_job: str | None = None,
         log_settings: LogSettings | None = None,
         scalar_settings: ScalarSettings | None = None,
+        looks: Looks | None = None,
+        alert_settings: AlertSettings | None = None,
     ) -> None:
         super().__init__()
+        self.alert_settings = alert_settings or AlertSettings()
+        self.alert_inbox = AlertInbox(
+            manager.sessions, self.alert_settings, self._show_unread_alerts
+        )
+        self.looks = looks
         self.manager = manager
         self.log_settings = log_settings or LogSettings()
         self.scalar_settings = scalar_settings or ScalarSettings()
@@ -103,6 +117,19 @@ class TfdashApp(App[None]):
         for session in self.manager.sessions:
             self._poll_jobs(session.name)
             self._poll_metrics(session.name)
+        if self.looks is not None:
+            self.looks.install(self)
+            self.call_after_refresh(self.looks.restore, self.main_screen, self.focus_job is None)
+
+    def action_help(self) -> None:
+        """The keys of the screen on top (as remapped by config.toml's [keys])."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen, self.looks.keymap if self.looks else {}))
+
+    def on_exit_app(self) -> None:
+        """Remember the view while its widgets are still there to be read."""
+        if self.looks is not None:
+            self.looks.save(self)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -112,9 +139,9 @@ class TfdashApp(App[None]):
     def _session_status_changed(self, status: HostStatus) -> None:
         self.post_message(HostStatusChanged(status, self.manager.get(status.name).failure))
 
-    def _dashboard_screens(self) -> Iterator[MainScreen | JobDetailScreen]:
+    def _dashboard_screens(self) -> Iterator[MainScreen | JobDetailScreen | LogFollowScreen]:
         for screen in self.screen_stack:
-            if isinstance(screen, MainScreen | JobDetailScreen):
+            if isinstance(screen, MainScreen | JobDetailScreen | LogFollowScreen):
                 yield screen
 
     def on_host_status_changed(self, message: HostStatusChanged) -> None:
@@ -131,13 +158,12 @@ class TfdashApp(App[None]):
     def on_upload_progress(self, message: UploadProgress) -> None:
         self.main_screen.show_upload(message.host, message.sent, message.total)
 
+    def _focus_job(self, job_id: str) -> None:
+        self.main_screen.focus_job(job_id)
+
     def _wake_poll(self, host: str) -> None:
         if (wake := self._poll_wake.get(host)) is not None:
             wake.set()
-
-    def notify_error(self, error: TfdashError) -> None:
-        """Show a recoverable error to the person."""
-        self.notify(error.message, title=error.title, severity="error", markup=False)
 
     @work(group="sessions", exit_on_error=False)
     async def _start_sessions(self) -> None:
@@ -183,6 +209,7 @@ class TfdashApp(App[None]):
                 else:
                     last_error = ""
                     self._deliver_jobs(host, jobs)
+                    await self._deliver_alerts(host, jobs)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), POLL_INTERVAL_S)
 
@@ -198,80 +225,32 @@ class TfdashApp(App[None]):
                     self.main_screen.jobs.show_metric(host, job_id, value)
             await asyncio.sleep(METRIC_INTERVAL_S)
 
+    async def _deliver_alerts(self, host: str, jobs: list[Job]) -> None:
+        """New alerts of the host as notifications (docs/alerts.md); a failure waits for
+        the next poll."""
+        try:
+            await self.alert_inbox.deliver(self, host, jobs)
+        except (ConnectionFailed, RequestTimeout) as error:
+            self.log.warning(f"alerts of {host}: {error}")
+
+    def action_alerts(self) -> None:
+        """The alerts of every host, newest first; opening it marks them read."""
+        if not isinstance(self.screen, AlertsScreen):
+            self.alert_inbox.mark_read()
+            self.push_screen(
+                AlertsScreen(self.alert_inbox.services, self._open_alert_job, self._jobs_seen)
+            )
+
+    def _show_unread_alerts(self, count: int) -> None:
+        self.main_screen.status_bar.show_unread_alerts(count)
+
+    def _open_alert_job(self, host: str, job_id: str) -> None:
+        self.main_screen.focus_job(job_id)
+
     def _deliver_jobs(self, host: str, jobs: list[Job]) -> None:
         self._jobs_seen[host] = jobs
         for screen in self._dashboard_screens():
             screen.show_jobs(host, jobs)
-
-    def on_log_view_save_requested(self, message: LogView.SaveRequested) -> None:
-        self.push_screen(LogSaveScreen(message.session, message.job))
-
-    def on_log_view_line_requested(self, message: LogView.LineRequested) -> None:
-        self.push_screen(LogLineScreen(message.session, message.job, message.line, message.shown))
-
-    def on_launch_requested(self, message: LaunchRequested) -> None:
-        self._launch(message.host, message.spec)
-
-    def on_stop_requested(self, message: StopRequested) -> None:
-        self._stop(message.host, message.job)
-
-    def on_remove_requested(self, message: RemoveRequested) -> None:
-        self._remove(message.host, message.job)
-
-    @work(group="job-actions", exit_on_error=False)
-    async def _launch(self, host: str, spec: JobSpec) -> None:
-        try:
-            job = await self.jobs_services[host].launch(spec)
-        except TfdashError as error:
-            self.notify_error(error)
-            return
-        self.notify(
-            f"{job.name} is {job.state.value}: {job.id}", title="Job launched", markup=False
-        )
-        self.main_screen.focus_job(job.id)
-        self._wake_poll(host)
-
-    @work(group="job-actions", exit_on_error=False)
-    async def _stop(self, host: str, job: Job) -> None:
-        service = self.jobs_services[host]
-        try:
-            await service.stop(job.id, grace_s=STOP_GRACE_S)
-            self._wake_poll(host)
-            ended = await service.wait(job.id, timeout=STOP_GRACE_S + 10)
-        except TfdashError as error:
-            self.notify_error(error)
-            return
-        finally:
-            self._wake_poll(host)
-        self.notify(
-            f"{ended.name} {ended.state.value} (exit {format_exit(ended)})",
-            title="Job stopped",
-            markup=False,
-        )
-
-    @work(group="job-actions", exit_on_error=False)
-    async def _remove(self, host: str, job: Job) -> None:
-        try:
-            await self.jobs_services[host].remove(job.id)
-        except TfdashError as error:
-            self.notify_error(error)
-            return
-        finally:
-            self._wake_poll(host)
-        self.notify(
-            f"{job.name} ({job.id}) and its files are gone.", title="Job removed", markup=False
-        )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in one of the App's workers is shown, not swallowed."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                title="Internal error",
-                severity="error",
-                markup=False,
-            )
 
 
 def make_app(
@@ -281,19 +260,33 @@ def make_app(
     hooks: DashboardHooks | None = None,
     log_settings: LogSettings | None = None,
     scalar_settings: ScalarSettings | None = None,
+    keys: KeySettings | None = None,
+    ui: UiSettings | None = None,
+    state_path: Path | None = None,
+    alert_settings: AlertSettings | None = None,
 ) -> TfdashApp:
     """The one factory of the dashboard, used by the CLI and the tests.
 
     ``hooks`` are the DashboardHooks the manager's SSH hosts were built with: bound here,
     they ask for key passphrases and show agent uploads in this dashboard.
     ``log_settings`` and ``scalar_settings`` are config.toml's ``[logs]`` and ``[scalars]``
-    (default: their defaults).
+    (default: their defaults); ``keys`` and ``ui`` its ``[keys]`` and ``[ui]`` (a bad
+    one raises ConfigError). ``state_path``: where the view is remembered (None: not).
     """
+    looks, scalar_settings = prepare_looks(
+        TfdashApp,
+        keys or KeySettings(),
+        ui or UiSettings(),
+        scalar_settings or ScalarSettings(),
+        state_path,
+    )
     app = TfdashApp(
         manager,
         focus_job=focus_job,
         log_settings=log_settings,
         scalar_settings=scalar_settings,
+        looks=looks,
+        alert_settings=alert_settings,
     )
     if hooks is not None:
         hooks.bind(app)

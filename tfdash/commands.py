@@ -19,6 +19,8 @@ SCREEN_COMMANDS = (
     ("Open job", "Show the highlighted job's details and full log", "open"),
     ("Stop job", "Stop the highlighted job (asks first)", "stop"),
     ("Remove job", "Delete the highlighted ended job and its files (asks first)", "remove"),
+    ("Job templates", "The templates of tfdash.toml; enter launches one", "templates"),
+    ("Doctor", "Check the selected host: SSH, agent, clock, Python, tmux, disk, TF", "doctor"),
 )
 
 Command = tuple[str, str, Callable[[], Any]]

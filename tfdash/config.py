@@ -14,8 +14,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tfdash import config_values as checks
 from tfdash import paths
 from tfdash.config_lines import fail_in, read_toml
+from tfdash.config_ui import UI_KEYS, KeySettings, UiSettings, parse_looks
 from tfdash.errors import ConfigError
 
 LOCAL_HOST = "local"
@@ -84,12 +86,24 @@ class ScalarSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]`` (docs/alerts.md): how alerts reach the person, and the GPU idle limit."""
+
+    bell: str = "errors"  # ring the terminal bell for "errors", "all" alerts, or "off"
+    notify: bool = True  # show each new alert as a notification
+    gpu_idle_minutes: int = 10  # sent with every launch that does not set its own (0: off)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``path`` is the file it came from (None: defaults)."""
 
     hosts: dict[str, HostConfig] = field(default_factory=dict)
     logs: LogSettings = field(default_factory=LogSettings)
     scalars: ScalarSettings = field(default_factory=ScalarSettings)
+    keys: KeySettings = field(default_factory=KeySettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
 
     def host(self, name: str) -> HostConfig:
@@ -118,8 +132,8 @@ def parse_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
     """Check parsed TOML against the schema; errors name ``path`` and the line in ``text``."""
     fail = fail_in(text, path)
     for key in data:
-        if key not in ("hosts", "logs", "scalars"):
-            raise fail((), key, f"unknown key {key!r} (known: hosts, logs, scalars)")
+        if key not in TABLES:
+            raise fail((), key, f"unknown key {key!r} (known: {', '.join(TABLES)})")
     hosts_table = data.get("hosts", {})
     if not isinstance(hosts_table, dict):
         raise fail((), "hosts", "hosts must be a table of [hosts.NAME] sections")
@@ -133,15 +147,12 @@ def parse_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
             raise fail(("hosts",), name, f"hosts.{name} must be a table")
         hosts[name] = parse_host(name, table, partial(fail, ("hosts", name)))
     settings: dict[str, Any] = {}
-    for name, keys, kind in (
-        ("logs", LOG_KEYS, LogSettings),
-        ("scalars", SCALAR_KEYS, ScalarSettings),
-    ):
+    for name, keys, kind in SETTINGS_TABLES:
         table = data.get(name, {})
         if not isinstance(table, dict):
             raise fail((), name, f"{name} must be a table: a [{name}] section")
         settings[name] = kind(**check_table(table, keys, name, partial(fail, (name,))))
-    return Config(hosts=hosts, **settings, path=path)
+    return Config(hosts=hosts, **settings, **parse_looks(data, fail, text, path), path=path)
 
 
 ErrorAt = Callable[[str | None, str], ConfigError]
@@ -174,123 +185,70 @@ def check_table(
     return values
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_describe(value)}")
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
-def _port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a port number, got {_describe(value)}")
-    if not 1 <= value <= 65535:
-        raise ValueError(f"{value} is not a port number (1-65535)")
-    return value
-
-
-def _identity(value: Any) -> Path:
-    return Path(_text(value)).expanduser()
-
-
 def _trust(value: Any) -> TrustPolicy:
     try:
-        return TrustPolicy(_text(value))
+        return TrustPolicy(checks.text(value))
     except ValueError:
         choices = " or ".join(f'"{policy.value}"' for policy in TrustPolicy)
         raise ValueError(f"expected {choices}, got {value!r}") from None
 
 
-def _timeout(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number of seconds, got {_describe(value)}")
-    if not value > 0:
-        raise ValueError(f"must be more than 0 seconds, got {value}")
-    return float(value)
-
-
-def _count(minimum: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected an integer, got {_describe(value)}")
-        if value < minimum:
-            raise ValueError(f"must be {minimum} or more, got {value}")
-        return value
-
-    return check
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_describe(value)}")
-    return value
-
-
-def _ansi(value: Any) -> str:
-    if value not in ("render", "strip"):
-        raise ValueError(f'expected "render" or "strip", got {value!r}')
-    return str(value)
-
-
-def _fraction(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number from 0 to 0.999, got {_describe(value)}")
-    if not 0 <= value < 1:
-        raise ValueError(f"must be from 0 (off) to below 1, got {value}")
-    return float(value)
-
-
-def _x_axis(value: Any) -> str:
-    if value not in ("step", "relative", "wall"):
-        raise ValueError(f'expected "step", "relative" or "wall", got {value!r}')
-    return str(value)
-
-
-def _regex(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a regular expression string, got {_describe(value)}")
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return value
-
-
-def _describe(value: Any) -> str:
-    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    kinds |= {list: "an array", dict: "a table"}
-    return f"{kinds.get(type(value), type(value).__name__)} ({value!r})"
-
-
 HOST_KEYS: dict[str, Callable[[Any], Any]] = {
-    "host": _text,
-    "port": _port,
-    "user": _text,
-    "identity": _identity,
-    "python": _text,
-    "tfdash_home": _text,
+    "host": checks.text,
+    "port": checks.port,
+    "user": checks.text,
+    "identity": checks.identity,
+    "python": checks.text,
+    "tfdash_home": checks.text,
     "trust": _trust,
-    "proxy_jump": _text,
-    "connect_timeout": _timeout,
+    "proxy_jump": checks.text,
+    "connect_timeout": checks.timeout,
 }
 """The keys of a [hosts.NAME] table and how each value is checked and converted."""
 
 LOG_KEYS: dict[str, Callable[[Any], Any]] = {
-    "scrollback_lines": _count(1),
-    "tail_lines": _count(0),
-    "line_limit": _count(0),
-    "ansi": _ansi,
-    "timestamps": _flag,
-    "wrap": _flag,
+    "scrollback_lines": checks.count(1),
+    "tail_lines": checks.count(0),
+    "line_limit": checks.count(0),
+    "ansi": checks.ansi,
+    "timestamps": checks.flag,
+    "wrap": checks.flag,
 }
 """The keys of the [logs] table and how each value is checked."""
 
 SCALAR_KEYS: dict[str, Callable[[Any], Any]] = {
-    "smoothing": _fraction,
-    "x_axis": _x_axis,
-    "log_y": _flag,
-    "ignore_outliers": _flag,
-    "table_tag": _regex,
+    "smoothing": checks.fraction,
+    "x_axis": checks.x_axis,
+    "log_y": checks.flag,
+    "ignore_outliers": checks.flag,
+    "table_tag": checks.regex,
 }
 """The keys of the [scalars] table and how each value is checked."""
+
+
+ALERT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "bell": checks.bell,
+    "notify": checks.flag,
+    "gpu_idle_minutes": checks.idle_minutes,
+}
+"""The keys of the [alerts] table and how each value is checked."""
+
+
+SETTINGS_TABLES: tuple[tuple[str, Mapping[str, Callable[[Any], Any]], type[Any]], ...] = (
+    ("logs", LOG_KEYS, LogSettings),
+    ("scalars", SCALAR_KEYS, ScalarSettings),
+    ("alerts", ALERT_KEYS, AlertSettings),
+)
+"""The settings tables after [hosts]: name, keys and checks, the dataclass they fill."""
+
+TABLES = ("hosts", *(name for name, _, _ in SETTINGS_TABLES), "keys", "ui")
+"""Every table config.toml may have."""
+
+
+def accepted_keys() -> dict[str, tuple[str, ...]]:
+    """Every key config.toml accepts, by table (``hosts.NAME`` for each host): the list
+    docs/configuration.md must cover (tests/unit/test_docs_coverage.py checks it)."""
+    tables = {"hosts.NAME": tuple(HOST_KEYS)}
+    tables.update((name, tuple(keys)) for name, keys, _ in SETTINGS_TABLES)
+    tables["ui"] = UI_KEYS  # [keys] has binding ids as keys: docs/keys.md lists them
+    return tables

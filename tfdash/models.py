@@ -54,6 +54,8 @@ class Job:
     error: str | None = None
     stop_requested_at: float | None = None
     tmux_session: str | None = None
+    tmux_socket: str | None = None
+    """The socket of the tmux server running ``tmux_session`` (None: the default one)."""
     job_dir: str = ""
     log_path: str = ""
     request_id: str | None = None
@@ -98,6 +100,8 @@ class JobSpec:
     export: dict[str, str] | None = None
     """How the job's model is exported: ``python``, ``builder`` ("module:function"),
     ``base``, ``name`` (docs/export.md); None: the agent's defaults."""
+    gpu_idle_minutes: int | None = None
+    """Minutes of idle GPUs before the ``gpu_idle`` alert (0: off); None: the agent's 10."""
 
     def to_wire(self, request_id: str) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -122,7 +126,41 @@ class JobSpec:
             params["log"] = log
         if self.export:
             params["export"] = dict(self.export)
+        if self.gpu_idle_minutes is not None:
+            params["gpu_idle_minutes"] = self.gpu_idle_minutes
         return params
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert a job's supervisor raised (docs/alerts.md), with the host it came from."""
+
+    host: str
+    job: str
+    seq: int
+    time: float
+    kind: str
+    severity: str
+    """``info``, ``warning`` or ``error``."""
+    message: str
+    detail: str | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any], host: str) -> Alert:
+        return cls(
+            host=host,
+            job=str(data["job"]),
+            seq=int(data["seq"]),
+            time=float(data["time"]),
+            kind=str(data["kind"]),
+            severity=str(data["severity"]),
+            message=str(data["message"]),
+            detail=data.get("detail"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The alert as printed by `tfdash alerts --json`."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)

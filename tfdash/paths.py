@@ -43,3 +43,16 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "tfdash"
+
+
+def state_dir() -> Path:
+    """Where the dashboard keeps what it remembers between runs: $XDG_STATE_HOME/tfdash
+    (default ~/.local/state/tfdash)."""
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "tfdash"
+
+
+def alerts_cursor_file(host: str) -> Path:
+    """The cursor of the alerts of ``host`` already shown (docs/alerts.md, "Delivery")."""
+    return state_dir() / "alerts" / f"{host}.json"

@@ -40,19 +40,37 @@ class JobTemplate:
     mode: LaunchMode = LaunchMode.AUTO
     logdir: str | None = None
     export: dict[str, str] | None = None
+    gpu_idle_minutes: int | None = None
 
-    def to_spec(self) -> JobSpec:
-        """The `jobs.launch` request this template stands for."""
+    def to_spec(self, overrides: TemplateOverrides | None = None) -> JobSpec:
+        """The `jobs.launch` request this template stands for, with ``overrides`` applied:
+        the one spec builder of `tfdash run TEMPLATE` and the dashboard's templates."""
+        change = overrides or TemplateOverrides()
+        export = {**(self.export or {}), **(change.export or {})}
         return JobSpec(
-            name=self.name,
+            name=change.name or self.name,
             command=self.command,
-            cwd=self.cwd,
-            env=dict(self.env),
-            mode=self.mode,
-            gpus=self.gpus,
-            logdir=self.logdir,
-            export=dict(self.export) if self.export else None,
+            cwd=change.cwd or self.cwd,
+            env={**self.env, **change.env},
+            mode=change.mode or self.mode,
+            gpus=change.gpus if change.gpus is not None else self.gpus,
+            logdir=change.logdir if change.logdir is not None else self.logdir,
+            export=export or None,
+            gpu_idle_minutes=self.gpu_idle_minutes,
         )
+
+
+@dataclass(frozen=True)
+class TemplateOverrides:
+    """What the options of `tfdash run` change of a template (None or empty: keep it)."""
+
+    name: str | None = None
+    mode: LaunchMode | None = None
+    gpus: str | None = None
+    logdir: str | None = None
+    cwd: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    export: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +196,12 @@ def _table(value: Any) -> dict[str, Any]:
     return value
 
 
+def _idle_minutes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10080:
+        raise ValueError(f"expected whole minutes from 0 (off) to 10080, got {_describe(value)}")
+    return value
+
+
 def _describe(value: Any) -> str:
     kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
     kinds |= {list: "an array", dict: "a table"}
@@ -193,5 +217,6 @@ TEMPLATE_KEYS: dict[str, Callable[[Any], Any]] = {
     "mode": _mode,
     "logdir": _string,
     "export": _table,
+    "gpu_idle_minutes": _idle_minutes,
 }
 """The keys of a [jobs.NAME] table and how each value is checked and converted."""

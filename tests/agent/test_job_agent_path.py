@@ -57,7 +57,7 @@ def test_a_job_of_an_agent_run_from_its_zipapp_imports_from_the_zipapp(tmp_path:
     job_dir.mkdir()
     environment = (
         "import json, sys; from pathlib import Path; "
-        "from remote_agent.supervisor import job_environment; "
+        "from remote_agent.jobenv import job_environment; "
         "env = job_environment({'id': 'j'}, {'PYTHONPATH': 'own'}, Path(sys.argv[1])); "
         "print(env['PYTHONPATH'])"
     )

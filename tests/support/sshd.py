@@ -10,6 +10,7 @@ unprivileged test user, as in a hardened container.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import shutil
@@ -79,9 +80,15 @@ def ensure_test_user() -> str | None:
         return TEST_USER
     if os.geteuid() != 0 or not shutil.which("useradd"):
         return None
-    subprocess.run(["useradd", "-m", "-s", "/bin/bash", TEST_USER], check=True)
-    # A "!" password makes the account locked under UsePAM no; "*" allows key login only.
-    subprocess.run(["usermod", "-p", "*", TEST_USER], check=True)
+    # Parallel test workers may all get here first: one creates the user, under a lock.
+    with open(Path(tempfile.gettempdir(), "tfdash-test-user.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(TEST_USER)
+            return TEST_USER
+        subprocess.run(["useradd", "-m", "-s", "/bin/bash", TEST_USER], check=True)
+        # A "!" password makes the account locked under UsePAM no; "*" allows key login only.
+        subprocess.run(["usermod", "-p", "*", TEST_USER], check=True)
     return TEST_USER
 
 

@@ -1,6 +1,7 @@
-"""Snapshot tests of the dashboard at 120x40 over a real local agent.
+"""Snapshot tests of the dashboard: at 120x40 over a real local agent, and at 80x24 and
+200x60 (dark and light, and the help screen) over a host with fixed jobs and no agent.
 
-Only what is the same on every run is on screen in these states: the host is "local",
+Only what is the same on every run is on screen. Over the agent: the host is "local",
 there are no jobs (no ids, times or pids), and the hosts pane shows the agent's version,
 its Python's version and tmux's version (fixed for a given machine image).
 """
@@ -13,9 +14,12 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
+from ui.still_dashboard import show_fixed_jobs, still_app
 
 from tfdash.app import TfdashApp, make_app
+from tfdash.config_ui import UiSettings
 from tfdash.models import HostState
+from tfdash.screens.help import HelpScreen
 from tfdash.screens.launch import LaunchScreen
 from tfdash.transport.manager import local_manager
 from tfdash.widgets.host_list import HostList
@@ -64,3 +68,31 @@ def test_launch_form_open(snap_compare: Any, tfdash_home: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=open_launch_form)
+
+
+# ---- the still dashboard: fixed jobs on a host that never connects (no agent) ----------
+
+
+def test_dashboard_at_80x24(snap_compare: Any) -> None:
+    """The smallest usable terminal: hosts, the jobs' names and states, the log, the footer."""
+    assert snap_compare(still_app(), terminal_size=(80, 24), run_before=show_fixed_jobs)
+
+
+def test_dashboard_at_200x60(snap_compare: Any) -> None:
+    """A big terminal: a wider hosts pane, every column of the jobs table."""
+    assert snap_compare(still_app(), terminal_size=(200, 60), run_before=show_fixed_jobs)
+
+
+def test_dashboard_at_80x24_light(snap_compare: Any) -> None:
+    app = still_app(ui=UiSettings(theme="light"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=show_fixed_jobs)
+
+
+def test_help_at_80x24(snap_compare: Any) -> None:
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await show_fixed_jobs(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        await pilot.pause()
+
+    assert snap_compare(still_app(), terminal_size=(80, 24), run_before=open_help)

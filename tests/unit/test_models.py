@@ -38,6 +38,7 @@ WIRE_JOB: dict[str, Any] = {
     "error": None,
     "stop_requested_at": None,
     "tmux_session": "tfdash-20261121-233501-3f9a",
+    "tmux_socket": "/tmp/tmux-1000/default",
     "job_dir": "/home/ml/.tfdash/jobs/20261121-233501-3f9a",
     "log_path": "/home/ml/.tfdash/jobs/20261121-233501-3f9a/output.log",
     "log": {"max_bytes": 67108864, "backups": 5},

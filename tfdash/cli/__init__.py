@@ -15,6 +15,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from tfdash import __version__
+from tfdash.cli.alerts import add_alerts_arguments, print_alerts
+from tfdash.cli.attach import add_attach_arguments, attach_job
 from tfdash.cli.dashboard import run_dashboard, run_demo
 from tfdash.cli.doctor import add_doctor_arguments, run_doctor
 from tfdash.cli.export import add_export_arguments, export_model
@@ -160,6 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
         "export", run_async(export_model), "Export a job's model as a SavedModel.", on_host=True
     )
     add_export_arguments(export)
+
+    attach = command(
+        "attach",
+        run_async(attach_job),
+        "Attach the terminal to a tmux job's session (else follow its log).",
+        on_host=True,
+    )
+    add_attach_arguments(attach)
+
+    alerts = command(
+        "alerts",
+        run_async(print_alerts),
+        "Print the alerts of the jobs not shown yet (--all: every one).",
+        on_host=True,
+    )
+    add_alerts_arguments(alerts)
 
     remove = command("rm", run_async(remove_job), "Remove an ended job.", on_host=True)
     remove.add_argument("job", help="id, name or id prefix")

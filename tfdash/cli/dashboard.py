@@ -8,17 +8,31 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tfdash import paths
 from tfdash.cli.jobs import describe_end, launch_spec, stop_and_wait
-from tfdash.config import LOCAL_HOST, load_config
+from tfdash.config import LOCAL_HOST, Config, load_config
 from tfdash.errors import UsageError
 from tfdash.models import JobState
 from tfdash.services.demo import demo_spec, find_example_script, tensorflow_available
+from tfdash.services.ui_state import state_file
 from tfdash.transport.hosts import build_manager
 from tfdash.transport.manager import local_manager
 
 DEMO_STOP_GRACE_S = 5.0
+
+
+def app_settings(config: Config) -> dict[str, Any]:
+    """make_app's settings from config.toml, and where the view is remembered."""
+    return {
+        "log_settings": config.logs,
+        "scalar_settings": config.scalars,
+        "keys": config.keys,
+        "ui": config.ui,
+        "state_path": state_file(),
+        "alert_settings": config.alerts,
+    }
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -29,7 +43,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     hooks = DashboardHooks()
     config = load_config()
     manager = build_manager(config, local_home=paths.tfdash_home(args.home), hooks=hooks.ssh)
-    app = make_app(manager, hooks=hooks, log_settings=config.logs, scalar_settings=config.scalars)
+    app = make_app(manager, hooks=hooks, **app_settings(config))
     app.run()
     return app.return_code or 0
 
@@ -52,12 +66,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from tfdash.app import make_app
 
     config = load_config()
-    app = make_app(
-        local_manager(home),
-        focus_job=job.id,
-        log_settings=config.logs,
-        scalar_settings=config.scalars,
-    )
+    app = make_app(local_manager(home), focus_job=job.id, **app_settings(config))
     quoted_home = shlex.quote(str(home))
     try:
         app.run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from tfdash.cli.connect import host_session
-from tfdash.config import LOCAL_HOST
+from tfdash.config import LOCAL_HOST, load_config
 from tfdash.errors import UsageError
 from tfdash.models import Job, JobSpec, LaunchMode, LogCursor
 from tfdash.services.jobs import JobsService, default_job_name, format_duration, format_timestamp
@@ -20,6 +21,8 @@ from tfdash.transport.session import HostSession
 
 
 async def launch_spec(args: argparse.Namespace, spec: JobSpec) -> Job:
+    if spec.gpu_idle_minutes is None:  # config.toml's [alerts] gpu_idle_minutes
+        spec = dataclasses.replace(spec, gpu_idle_minutes=load_config().alerts.gpu_idle_minutes)
     async with host_session(args) as session:
         return await JobsService(session).launch(spec)
 

@@ -24,6 +24,7 @@ from tfdash.errors import UsageError
 from tfdash.models import JobSpec
 from tfdash.templates import (
     JobTemplate,
+    TemplateOverrides,
     find_templates_file,
     load_templates,
     no_templates_message,
@@ -80,17 +81,16 @@ async def launch_template(args: argparse.Namespace, template: JobTemplate) -> in
 
 def template_spec(template: JobTemplate, args: argparse.Namespace) -> JobSpec:
     """The template's spec with the `tfdash run` options given on the command line."""
-    spec = template.to_spec()
-    changes: dict[str, Any] = {
-        "env": {**spec.env, **parse_env(args.env)},
-        "export": {**(spec.export or {}), **(export_options(args) or {})} or None,
-    }
-    if args.cwd:
-        changes["cwd"] = job_cwd(args)
-    for option in ("name", "mode", "gpus", "logdir"):
-        if getattr(args, option) is not None:
-            changes[option] = getattr(args, option)
-    return dataclasses.replace(spec, **changes)
+    overrides = TemplateOverrides(
+        name=args.name,
+        mode=args.mode,
+        gpus=args.gpus,
+        logdir=args.logdir,
+        cwd=job_cwd(args) if args.cwd else None,
+        env=parse_env(args.env),
+        export=export_options(args),
+    )
+    return template.to_spec(overrides)
 
 
 def list_templates(args: argparse.Namespace) -> int:

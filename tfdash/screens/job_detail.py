@@ -10,6 +10,7 @@ from textual.widgets import Footer, Header
 from tfdash.config import LogSettings
 from tfdash.errors import ConnectionFailed
 from tfdash.models import HostState, HostStatus, Job
+from tfdash.screens.attach import attach_job
 from tfdash.screens.export import open_export, show_export
 from tfdash.screens.job_actions import confirm_remove, confirm_stop
 from tfdash.services.exports import ExportsService
@@ -32,6 +33,8 @@ class JobDetailScreen(Screen[None]):
         Binding("e", "export", "Export", id="export"),
         # The log, focused at first, reads "e" as "next error": ctrl+e exports from anywhere.
         Binding("ctrl+e", "export", "Export", id="export.anywhere", priority=True),
+        # The log, focused at first, reads "a" as its ANSI toggle: ctrl+a attaches here.
+        Binding("ctrl+a", "attach", "Attach", id="attach", priority=True),
     ]
 
     def __init__(
@@ -102,6 +105,10 @@ class JobDetailScreen(Screen[None]):
 
     def action_remove(self) -> None:
         confirm_remove(self, self.host, self.job)
+
+    async def action_attach(self) -> None:
+        """Attach the terminal to the job's tmux session, or follow its log full-screen."""
+        await attach_job(self, self.session, self.job, self.log_view.settings)
 
     def action_export(self) -> None:
         """Export the job's model (live or from a checkpoint): the dialog, then progress."""

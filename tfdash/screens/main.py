@@ -13,11 +13,14 @@ from tfdash.config import LogSettings, ScalarSettings
 from tfdash.errors import ConnectionFailed, HostKeyChanged, HostKeyUnknown
 from tfdash.messages import LaunchRequested, RetryHostRequested
 from tfdash.models import HostState, HostStatus, Job, JobSpec
+from tfdash.screens.attach import attach_job
+from tfdash.screens.doctor import DoctorScreen
 from tfdash.screens.export import open_export
 from tfdash.screens.host_actions import review_host_key
 from tfdash.screens.job_actions import confirm_remove, confirm_stop
 from tfdash.screens.job_detail import JobDetailScreen
 from tfdash.screens.launch import LaunchScreen
+from tfdash.screens.templates import TemplatesScreen
 from tfdash.transport.manager import HostManager
 from tfdash.transport.session import HostSession
 from tfdash.widgets.gpu_panel import GpuPanel
@@ -28,7 +31,7 @@ from tfdash.widgets.scalars_panel import ScalarsPanel
 from tfdash.widgets.status_bar import StatusBar
 
 # Actions that apply to the highlighted job.
-_JOB_ACTIONS = {"open", "stop", "remove", "export"}
+_JOB_ACTIONS = {"open", "stop", "remove", "export", "attach"}
 # Host states in which "retry now" helps: after a fix, or to skip the backoff wait.
 _RETRYABLE_STATES = (HostState.FAILED, HostState.RECONNECTING)
 # The tabs under the jobs table, by pane id: what each shows of the highlighted job.
@@ -46,9 +49,12 @@ class MainScreen(Screen[None]):
         Binding("enter", "open", "Open", id="open", priority=True),
         Binding("s", "stop", "Stop", id="stop"),
         Binding("e", "export", "Export", id="export"),
+        Binding("a", "attach", "Attach", id="attach"),
         Binding("x,delete", "remove", "Remove", id="remove"),
         Binding("t", "trust", "Host key", id="host-key"),
         Binding("r", "retry", "Retry host", id="retry-host"),
+        Binding("T", "templates", "Templates", id="templates"),
+        Binding("D", "doctor", "Doctor", id="doctor"),
         Binding("1", "tab('tab-log')", "Log", id="tab-log"),
         Binding("2", "tab('tab-scalars')", "Scalars", id="tab-scalars"),
         Binding("3", "tab('tab-gpus')", "GPUs", id="tab-gpus"),
@@ -81,6 +87,8 @@ class MainScreen(Screen[None]):
         # The highlighted job; hidden chart tabs do not follow it (they would cost streams).
         self._shown: tuple[HostSession | None, Job | None] = (None, None)
         self.status_bar = StatusBar(id="status")
+        # Host → its latest job list, for the templates screen's "last job" column.
+        self.latest_jobs: dict[str, list[Job]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,6 +143,7 @@ class MainScreen(Screen[None]):
 
     def show_jobs(self, host: str, jobs: list[Job]) -> None:
         """The latest job list of `host` (from the App's poll)."""
+        self.latest_jobs[host] = jobs
         if not self.is_mounted:
             return  # the next poll brings them again
         self.jobs.show_jobs(host, jobs)
@@ -240,6 +249,14 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(LaunchScreen(host), callback=submitted)
 
+    def action_templates(self) -> None:
+        """The templates of the project's tfdash.toml; enter there launches one."""
+        self.app.push_screen(TemplatesScreen(self.manager, self.latest_jobs))
+
+    def action_doctor(self) -> None:
+        """Run the doctor's checks on the selected host, over its dashboard session."""
+        self.app.push_screen(DoctorScreen(self.manager.get(self.selected_host)))
+
     def action_open(self) -> None:
         if (entry := self.highlighted) is not None:
             self._open(*entry)
@@ -256,6 +273,11 @@ class MainScreen(Screen[None]):
     def action_remove(self) -> None:
         if (entry := self.highlighted) is not None:
             confirm_remove(self, *entry)
+
+    async def action_attach(self) -> None:
+        """Attach the terminal to the highlighted job's tmux session, or follow its log."""
+        if (entry := self.highlighted) is not None:
+            await attach_job(self, self.manager.get(entry[0]), entry[1], self.log_settings)
 
     def _open(self, host: str, job: Job) -> None:
         self.app.push_screen(JobDetailScreen(host, job, self.manager.get(host), self.log_settings))

@@ -32,6 +32,7 @@ REPEATABLE_METHODS = frozenset(
         *("logs.read", "logs.before", "logs.files"),
         *("scalars.runs", "scalars.read", "scalars.points", "gpu.sample", "gpu.history"),
         *("exports.candidates", "exports.get", "exports.list", "exports.log"),
+        "alerts.list",
     }
 )
 

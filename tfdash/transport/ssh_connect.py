@@ -163,17 +163,22 @@ async def close_connection(conn: asyncssh.SSHClientConnection) -> None:
         conn.abort()  # a frozen link never acknowledges the close
 
 
-async def open_connection(
-    host: HostConfig, prompt: PassphrasePrompt | None = None
-) -> SshConnection:
-    """Connect to ``host`` (through its jump hosts) within host.connect_timeout."""
-    target = await resolve_target(
+async def resolve_host(host: HostConfig) -> SshTarget:
+    """Where ``host`` of config.toml really is, with ~/.ssh/config applied under it."""
+    return await resolve_target(
         host.host,
         port=host.port,
         user=host.user,
         proxy_jump=host.proxy_jump,
         identity=host.identity,
     )
+
+
+async def open_connection(
+    host: HostConfig, prompt: PassphrasePrompt | None = None
+) -> SshConnection:
+    """Connect to ``host`` (through its jump hosts) within host.connect_timeout."""
+    target = await resolve_host(host)
     if host.identity is not None and not host.identity.is_file():
         raise AuthFailed(
             f"the identity file {host.identity} configured for {host.name} does not exist: "

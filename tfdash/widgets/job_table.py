@@ -19,16 +19,17 @@ from tfdash.widgets.scalar_table import format_value
 
 # (key, label, width): fixed widths keep the columns still while cells change; None fits
 # the column to its widest cell (ids all have one length; names only come with new rows).
+# What a narrow terminal must show comes first: name and state; the long id comes last.
 COLUMNS = (
-    ("host", "Host", None),
-    ("id", "ID", None),
     ("name", "Name", None),
     ("state", "State", 9),
     ("metric", "Loss", 9),
-    ("mode", "Mode", 5),
-    ("started", "Started", 7),
     ("runtime", "Runtime", 7),
     ("exit", "Exit", 8),
+    ("started", "Started", 7),
+    ("mode", "Mode", 5),
+    ("host", "Host", None),
+    ("id", "ID", None),
 )
 
 
@@ -194,15 +195,15 @@ class JobTable(DataTable[Text]):
 
     def _cells(self, host: str, job: Job, now: float) -> list[Text]:
         cells = [
-            Text(host),
-            Text(job.id),
             Text(job.name),
             self._state_text(job.state),
             Text(self._metrics.get(row_key(host, job.id), "—"), justify="right"),
-            Text(job.mode),
-            Text(format_started(job.started_at, now)),
             Text(format_duration(job.runtime(now)), justify="right"),
             Text(format_exit(job), justify="right"),
+            Text(format_started(job.started_at, now)),
+            Text(job.mode),
+            Text(host),
+            Text(job.id),
         ]
         return [self._styled(host, cell) for cell in cells]
 

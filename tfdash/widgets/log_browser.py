@@ -34,11 +34,11 @@ class LogBrowser(LogLines):
         Binding("a", "toggle_ansi", "ANSI", id="log.ansi"),
         Binding("y", "copy_line", "Copy line", id="log.copy"),
         Binding("escape", "clear_patterns", "Clear", id="log.clear"),
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "first_line", "First line", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False, id="log.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="log.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="log.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="log.page-down"),
+        Binding("home", "first_line", "First line", show=False, id="log.first-line"),
     ]
 
     def _show_title(self) -> None:

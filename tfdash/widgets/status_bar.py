@@ -1,4 +1,4 @@
-"""A one-line summary above the footer: hosts connected and jobs by state."""
+"""A one-line summary above the footer: hosts connected, jobs by state, unread alerts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from textual.widgets import Static
 from tfdash.models import HostState, HostStatus, Job, JobState
 
 
-def summarize(statuses: dict[str, HostStatus], jobs: dict[str, list[Job]]) -> str:
-    """E.g. "1/1 hosts connected · 3 jobs: 1 running, 2 stopped"."""
+def summarize(
+    statuses: dict[str, HostStatus], jobs: dict[str, list[Job]], unread_alerts: int = 0
+) -> str:
+    """E.g. "1/1 hosts connected · 3 jobs: 1 running, 2 stopped · 2 alerts (!)"."""
     connected = sum(1 for status in statuses.values() if status.state is HostState.CONNECTED)
     parts = [f"{connected}/{len(statuses)} hosts connected"]
     all_jobs = [job for host_jobs in jobs.values() for job in host_jobs]
@@ -23,6 +25,9 @@ def summarize(statuses: dict[str, HostStatus], jobs: dict[str, list[Job]]) -> st
         )
         noun = "job" if len(all_jobs) == 1 else "jobs"
         parts.append(f"{len(all_jobs)} {noun}: {by_state}")
+    if unread_alerts:
+        noun = "alert" if unread_alerts == 1 else "alerts"
+        parts.append(f"{unread_alerts} {noun} (!)")
     return " · ".join(parts)
 
 
@@ -33,11 +38,20 @@ class StatusBar(Static):
         super().__init__(id=id, markup=False)
         self._statuses: dict[str, HostStatus] = {}
         self._jobs: dict[str, list[Job]] = {}
+        self._unread = 0
+
+    def _refresh_summary(self) -> None:
+        self.update(summarize(self._statuses, self._jobs, self._unread))
 
     def show_status(self, status: HostStatus) -> None:
         self._statuses[status.name] = status
-        self.update(summarize(self._statuses, self._jobs))
+        self._refresh_summary()
 
     def show_jobs(self, host: str, jobs: list[Job]) -> None:
         self._jobs[host] = list(jobs)
-        self.update(summarize(self._statuses, self._jobs))
+        self._refresh_summary()
+
+    def show_unread_alerts(self, count: int) -> None:
+        """The alerts shown since the alerts list (``!``) was last opened."""
+        self._unread = count
+        self._refresh_summary()
