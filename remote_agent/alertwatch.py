@@ -26,6 +26,14 @@ _OOM = re.compile(
     r"|Out of memory|\bMemoryError\b"
 )
 _SEPARATORS = re.compile(rb"[\r\n]")
+# What a line must hold to matter here, searched in the raw bytes of a whole chunk at C
+# speed: output without it (nearly all of it) is not split into lines at all, so the
+# supervisor copies hundreds of MB/s of plain output with the watch on.
+_TRIGGER = re.compile(
+    rb"Traceback \(most recent call last\):|ResourceExhaustedError|OOM when allocating"
+    rb"|CUDA_ERROR_OUT_OF_MEMORY|CUDA out of memory|Out of memory|MemoryError"
+)
+_TRIGGER_MAX = len(b"Traceback (most recent call last):")  # the longest trigger
 
 
 def clean_line(raw: bytes) -> str:
@@ -65,11 +73,28 @@ class OutputScanner:
             log.exception("scanning the output for alerts failed")
 
     def _feed(self, data: bytes) -> None:
+        if self._traceback is None and not self._may_matter(data):
+            # Nothing to find: keep only the unterminated last line (it may go on).
+            last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            if last >= 0:
+                self._partial, self._skipping = b"", False
+            self._piece(data[last + 1 :], ends_line=False)
+            return
         start = 0
         for match in _SEPARATORS.finditer(data):
             self._piece(data[start : match.start()], ends_line=True)
             start = match.end()
         self._piece(data[start:], ends_line=False)
+
+    def _may_matter(self, data: bytes) -> bool:
+        """Whether the line being read or the chunk holds a trigger (also across the two,
+        searched without copying the chunk)."""
+        edge = _TRIGGER_MAX - 1
+        return bool(
+            _TRIGGER.search(data)
+            or _TRIGGER.search(self._partial)
+            or _TRIGGER.search(self._partial[-edge:] + data[:edge])
+        )
 
     def _piece(self, piece: bytes, ends_line: bool) -> None:
         if not self._skipping:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import signal
+import sys
 from pathlib import Path
 
-from tfdash.models import JobSpec, LaunchMode
+from agent.scalar_files import v2_event
+from client.conftest import SessionFactory
+from support.fake_gpu import FakeGpu, FakeGpus, fake_gpu_env, fake_uuid
+
+from tfdash.models import JobSpec, JobState, LaunchMode
 from tfdash.services.alerts import AlertsService, load_cursor
 from tfdash.services.jobs import JobsService
 from tfdash.transport.session import HostSession
@@ -41,6 +47,57 @@ async def test_an_alert_raised_during_a_drop_is_delivered_once(
     service.mark_delivered()
     assert load_cursor(cursor) == {job.id: 1}
     assert await AlertsService(session, cursor).fetch_new() == []  # a restarted dashboard
+
+
+async def test_every_kind_raised_while_away_is_delivered_on_reconnect(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """The laptop leaves, one job raises every kind of alert, the next session gets them."""
+    gpus = tmp_path / "gpus.json"
+    FakeGpus(gpus).write([FakeGpu(uuid=fake_uuid(0), util_gpu=0)])  # never busy
+    env = {**fake_gpu_env(gpus), "TFDASH_GPU_IDLE_SECONDS": "1"}
+    cursor = tmp_path / "state" / "local.json"
+    session = await session_factory(env=env)
+    service = AlertsService(session, cursor)
+    await service.fetch_new()
+    service.mark_delivered()
+    events = tmp_path / "nan-events"
+    events.write_bytes(v2_event(1, "epoch_loss", 0.5) + v2_event(7, "epoch_loss", float("nan")))
+    cwd = tmp_path / "work"
+    (cwd / "logs" / "train").mkdir(parents=True)
+    raise_error = shlex.quote(sys.executable) + " -c 'raise ValueError(\"bad shape\")'"
+    command = (
+        f"cat {shlex.quote(str(events))} > logs/train/events.out.tfevents.1.box; "
+        "echo 'ResourceExhaustedError: OOM when allocating tensor with shape[512,512]'; "
+        f"sleep 5; {raise_error}; exit 3"
+    )
+    spec = JobSpec(
+        name="doomed",
+        command=command,
+        cwd=str(cwd),
+        logdir="logs",
+        gpus="0",
+        mode=LaunchMode.NOHUP,
+    )
+    jobs = JobsService(session)
+    job = await jobs.launch(spec)
+    await session.close()  # the laptop is closed while the job goes wrong
+
+    later = await session_factory(env=env)
+    assert (await JobsService(later).wait(job.id, timeout=WAIT_S)).state is JobState.FAILED
+    new = await AlertsService(later, cursor).fetch_new()
+    assert {(a.kind, a.severity) for a in new} == {
+        ("oom", "error"),
+        ("gpu_idle", "warning"),
+        ("traceback", "error"),
+        ("nan", "error"),
+        ("ended", "error"),
+    }
+    assert {a.job for a in new} == {job.id}
+    messages = {a.kind: a.message for a in new}
+    assert messages["traceback"] == "ValueError: bad shape"
+    assert messages["nan"] == "epoch_loss is NaN at step 7 (run train)"
+    assert messages["ended"] == "doomed failed (exit 3)"
 
 
 def test_a_damaged_cursor_file_means_nothing_was_shown(tmp_path: Path) -> None:
