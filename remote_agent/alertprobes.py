@@ -12,12 +12,13 @@ import logging
 import math
 import os
 import threading
+import time
 from typing import Any, Callable, Optional
 
 from .errors import InvalidParams, Unavailable
 from .gpujobs import devices_named
 from .paths import under_cwd
-from .scalarruns import Logdir
+from .scalarruns import EVENT_FILE_PREFIX, EventFile, Logdir, Run, Series
 
 log = logging.getLogger("remote_agent.alertprobes")
 
@@ -29,14 +30,40 @@ DEFAULT_IDLE_MINUTES = 10
 IDLE_SECONDS_ENV = "TFDASH_GPU_IDLE_SECONDS"  # for tests: seconds instead of the job's minutes
 
 
+class _SinceStart:
+    """The NaN watch's RunStore: event files last written before the job started are
+    taken as read, so a relaunch into the same logdir is not alerted about the NaNs of
+    earlier runs (and their files are not parsed at all)."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+
+    def load(self, run: Run) -> None:
+        for name in os.listdir(run.directory):
+            path = os.path.join(run.directory, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if name.startswith(EVENT_FILE_PREFIX) and st.st_mtime < self.started:
+                old = run.files[name] = EventFile(path)
+                old.frames.offset = st.st_size  # what they gain later is read
+
+    def polled(self, run: Run) -> None:
+        pass
+
+    def save(self, run: Run) -> None:
+        pass
+
+
 class NanWatcher:
-    """A thread that reads the job's logdir until ``stop`` and reports non-finite values."""
+    """A thread that reads the job's logdir until ``stop`` and reports non-finite values
+    written since it started."""
 
     def __init__(self, logdir: str, raise_alert: RaiseAlert, poll_s: float = NAN_POLL_S) -> None:
-        self.logdir = Logdir(logdir)
+        self.logdir = Logdir(logdir, store=_SinceStart(time.time()))
         self.raise_alert = raise_alert
         self.poll_s = poll_s
-        self._checked: dict[tuple[str, str], int] = {}
         self._reported: set[tuple[str, str]] = set()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nan-watch", daemon=True)
@@ -64,7 +91,9 @@ class NanWatcher:
             self._stopped.wait(self.poll_s)
 
     def poll(self) -> None:
-        """Read what was appended and check every new value."""
+        """Read what was appended and check every new value. Checked points are dropped
+        (a fresh Series per tag), so the supervisor holds one poll's points, not the run's:
+        the agent keeps its own copy for the charts."""
         if not os.path.isdir(self.logdir.path):
             return
         never = threading.Event()
@@ -72,23 +101,22 @@ class NanWatcher:
             self.logdir.poll(never)
             for run_name, run in sorted(self.logdir.runs.items()):
                 for tag, series in sorted(run.series.items()):
-                    key = (run_name, tag)
-                    start = self._checked.get(key, 0)
-                    self._checked[key] = len(series)
-                    if key in self._reported:
-                        continue
-                    for index in range(start, len(series)):
-                        value = series.values[index]
-                        if not math.isfinite(value):
-                            self._reported.add(key)
-                            what = "NaN" if math.isnan(value) else "infinite"
-                            self.raise_alert(
-                                "nan",
-                                "error",
-                                f"{tag} is {what} at step {series.steps[index]} (run {run_name})",
-                                None,
-                            )
-                            break
+                    run.series[tag] = Series()
+                    if (run_name, tag) not in self._reported:
+                        self._check(run_name, tag, series)
+
+    def _check(self, run_name: str, tag: str, series: Series) -> None:
+        for index, value in enumerate(series.values):
+            if not math.isfinite(value):
+                self._reported.add((run_name, tag))
+                what = "NaN" if math.isnan(value) else "infinite"
+                self.raise_alert(
+                    "nan",
+                    "error",
+                    f"{tag} is {what} at step {series.steps[index]} (run {run_name})",
+                    None,
+                )
+                return
 
 
 def start_nan_watch(spec: dict[str, Any], raise_alert: RaiseAlert) -> NanWatcher | None:

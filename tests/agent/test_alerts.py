@@ -98,6 +98,9 @@ def test_a_nan_in_the_logdir_raises_one_alert_per_tag(agent: AgentProcess, tmp_p
     )
     cwd = tmp_path / "work"
     (cwd / "logs" / "train").mkdir(parents=True)
+    earlier = cwd / "logs" / "train" / "events.out.tfevents.0.host"  # a run before this job
+    earlier.write_bytes(v2_event(3, "epoch_loss", float("inf")))
+    os.utime(earlier, (time.time() - 60, time.time() - 60))
     target = "logs/train/events.out.tfevents.1.host"
     job_id = launch(agent, f"cat {events} > {target}; sleep 3", cwd=str(cwd), logdir="logs")
     nan = wait_alert(agent, job_id, "nan")
