@@ -60,8 +60,17 @@ class NanWatcher:
     """A thread that reads the job's logdir until ``stop`` and reports non-finite values
     written since it started."""
 
-    def __init__(self, logdir: str, raise_alert: RaiseAlert, poll_s: float = NAN_POLL_S) -> None:
-        self.logdir = Logdir(logdir, store=_SinceStart(time.time()))
+    def __init__(
+        self,
+        logdir: str,
+        raise_alert: RaiseAlert,
+        poll_s: float = NAN_POLL_S,
+        since: float | None = None,
+    ) -> None:
+        # ``since``: when the job was created; the job may write before this thread runs.
+        # A second of slack: file times come from a coarser clock than time.time().
+        start = time.time() if since is None else since - 1.0
+        self.logdir = Logdir(logdir, store=_SinceStart(start))
         self.raise_alert = raise_alert
         self.poll_s = poll_s
         self._reported: set[tuple[str, str]] = set()
@@ -129,7 +138,9 @@ def start_nan_watch(spec: dict[str, Any], raise_alert: RaiseAlert) -> NanWatcher
     except InvalidParams as e:  # checked at launch; a link changed since: no NaN alerts
         log.warning("NaN alerts are off: %s", e.message)
         return None
-    watcher = NanWatcher(str(path), raise_alert)
+    created = spec.get("created_at")
+    since = float(created) if isinstance(created, (int, float)) else None
+    watcher = NanWatcher(str(path), raise_alert, since=since)
     watcher.start()
     return watcher
 

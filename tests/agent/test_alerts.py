@@ -16,6 +16,7 @@ from agent.scalar_files import v2_event
 from support.agent import AgentProcess
 from support.fake_gpu import FakeGpu, FakeGpus, fake_gpu_env, fake_uuid
 
+from remote_agent.alertprobes import NanWatcher
 from remote_agent.alerts import FILE_NAME, MAX_PER_KIND
 
 
@@ -169,3 +170,17 @@ def test_launch_checks_gpu_idle_minutes(agent: AgentProcess) -> None:
     assert "gpu_idle_minutes" in error["message"]
     job_id = launch(agent, "true", gpu_idle_minutes=0)
     assert agent.call("jobs.get", {"id": job_id})["gpu_idle_minutes"] == 0
+
+
+def test_the_nan_watch_reads_what_the_job_wrote_before_the_watch_began(tmp_path: Path) -> None:
+    created = time.time()  # the job's created_at: its files are newer, however fast
+    run = tmp_path / "logs" / "train"
+    run.mkdir(parents=True)
+    (run / "events.out.tfevents.1.host").write_bytes(v2_event(5, "loss", float("nan")))
+    earlier = run / "events.out.tfevents.0.host"
+    earlier.write_bytes(v2_event(1, "loss", float("inf")))
+    os.utime(earlier, (created - 60, created - 60))
+    time.sleep(0.05)  # the supervisor got to its watch only now
+    found: list[tuple[Any, ...]] = []
+    NanWatcher(str(tmp_path / "logs"), lambda *a: found.append(a), since=created).poll()
+    assert [alert[2] for alert in found] == ["loss is NaN at step 5 (run train)"]

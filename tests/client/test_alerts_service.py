@@ -32,6 +32,7 @@ async def test_an_alert_raised_during_a_drop_is_delivered_once(
     service = AlertsService(session, cursor)
     assert await service.fetch_new() == []
     service.mark_delivered()
+    assert not cursor.exists()  # nothing changed: nothing written (it is asked every second)
     spec = JobSpec(name="late", command="sleep 1; exit 4", mode=LaunchMode.NOHUP)
     job = await JobsService(session).launch(spec)
     assert session.info is not None and session.info.agent_pid is not None
@@ -46,6 +47,10 @@ async def test_an_alert_raised_during_a_drop_is_delivered_once(
     assert await service.fetch_new() == new  # not delivered yet: offered again
     service.mark_delivered()
     assert load_cursor(cursor) == {job.id: 1}
+    written = cursor.stat().st_mtime_ns
+    assert await service.fetch_new() == []
+    service.mark_delivered()
+    assert cursor.stat().st_mtime_ns == written
     assert await AlertsService(session, cursor).fetch_new() == []  # a restarted dashboard
 
 

@@ -57,6 +57,7 @@ class AlertsService:
         self.session = session
         self.cursor_path = cursor_path or paths.alerts_cursor_file(session.name)
         self._pending: Cursor | None = None
+        self._saved: Cursor | None = None  # the cursor as last read or written
 
     async def list_all(self, job: str | None = None) -> list[Alert]:
         """Every alert of the host (or of ``job``), oldest first."""
@@ -67,7 +68,7 @@ class AlertsService:
     async def fetch_new(self) -> list[Alert]:
         """The alerts past the saved cursor, oldest first; call ``mark_delivered`` once
         they were shown (until then the next ``fetch_new`` returns them again)."""
-        after = load_cursor(self.cursor_path)
+        after = self._saved = load_cursor(self.cursor_path)
         reply = await self.session.call("alerts.list", {"after": after}, timeout=READ_TIMEOUT_S)
         self._pending = {str(job): int(seq) for job, seq in reply["cursor"].items()}
         return [Alert.from_wire(item, self.session.name) for item in reply["alerts"]]
@@ -76,8 +77,12 @@ class AlertsService:
         """Save the cursor of the last ``fetch_new``: its alerts are not new any more."""
         if self._pending is None:
             return
+        if self._pending == self._saved:  # the dashboard asks every second: no rewrite
+            self._pending = None
+            return
         try:
             save_cursor(self.cursor_path, self._pending)
+            self._saved = self._pending
         except OSError as exc:  # shown again next time: better than never
             logger.warning("cannot save the alerts cursor %s: %s", self.cursor_path, exc)
         self._pending = None
