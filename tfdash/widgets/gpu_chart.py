@@ -13,18 +13,14 @@ import math
 from textual_plot import HiResMode, PlotWidget
 
 from tfdash.services.gpu_series import GpuLine, GpuMetric
+from tfdash.widgets.line_colours import line_colour
 from tfdash.widgets.scalar_chart import ClockFormatter
 
 # Distinct from each other on dark and light themes; GPU i keeps its colour everywhere.
-GPU_COLOURS = ("#4fc1ff", "#ff9f43", "#7bed9f", "#ff6b81", "#c39bd3", "#f9e79f", "#48dbfb")
 LEFT_MARGIN = 6  # PlotWidget's margin_left: the y labels ("100", "40.0")
 
 
 TICK_SPACING = 10  # columns per x label ("23:41:20" and room around it)
-
-
-def gpu_colour(index: int) -> str:
-    return GPU_COLOURS[index % len(GPU_COLOURS)]
 
 
 def clock_ticks(x_range: tuple[float, float], columns: int) -> list[float]:
@@ -76,7 +72,7 @@ class GpuChart(PlotWidget):
             self.plot(
                 line.x,
                 line.y,
-                line_style=gpu_colour(line.gpu),
+                line_style=line_colour(line.gpu),
                 hires_mode=HiResMode.BRAILLE,
                 label=f"GPU {line.gpu}",
             )

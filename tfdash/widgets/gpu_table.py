@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from tfdash.services.gpu_samples import GpuInfo, GpuSample
 from tfdash.services.gpu_series import GIB
-from tfdash.widgets.gpu_chart import gpu_colour
+from tfdash.widgets.line_colours import line_colour
 
 NOT_AVAILABLE = "n/a"
 
@@ -59,7 +59,7 @@ def gpu_cells(info: GpuInfo, mine: bool) -> list[str | Text]:
     """The row of one GPU: its values, or its error across the value columns."""
     marker = "▶" if mine else " "
     # The index in its line colour: the table is the charts' legend.
-    index = Text(f"{marker}{info.index}", style=f"bold {gpu_colour(info.index)}")
+    index = Text(f"{marker}{info.index}", style=f"bold {line_colour(info.index)}")
     name = info.name or NOT_AVAILABLE
     if info.error is not None:
         error = Text(f"error: {info.error}", style="red")

@@ -18,9 +18,9 @@ from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 
 from tfdash.services.scalar_data import XAxis
 from tfdash.widgets.chart_data import ChartData
+from tfdash.widgets.line_colours import line_colour
 
 # Distinct on dark and light themes; a run keeps its colour on every chart.
-RUN_COLOURS = ("#4fc1ff", "#ff9f43", "#7bed9f", "#ff6b81", "#c39bd3", "#f9e79f", "#48dbfb")
 NAN_STYLE = "bold red"
 LEFT_MARGIN = 10  # PlotWidget's margin_left: the y labels
 
@@ -55,10 +55,6 @@ def x_formatter(x: XAxis) -> AxisFormatter:
     if x is XAxis.RELATIVE:
         return DurationFormatter()
     return NumericAxisFormatter()
-
-
-def run_colour(index: int) -> str:
-    return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
 class ScalarChart(PlotWidget):
@@ -142,7 +138,7 @@ class ScalarChart(PlotWidget):
         low, high = data.y_range if data.y_range is not None else (0.0, 1.0)
         top = high - (high - low) * 0.04  # just inside the frame, where it cannot be missed
         for line in data.lines:
-            colour = colours.get(line.run, RUN_COLOURS[0])
+            colour = colours.get(line.run, line_colour(0))
             label: str | None = line.run
             for part in line.parts:
                 if part.envelope_x:

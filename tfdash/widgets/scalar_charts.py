@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 
 from tfdash.services.scalar_data import ScalarsSnapshot, Series, XAxis
 from tfdash.widgets.chart_data import ChartOptions, chart_data
-from tfdash.widgets.scalar_chart import LEFT_MARGIN, ScalarChart, run_colour
+from tfdash.widgets.line_colours import line_colour
+from tfdash.widgets.scalar_chart import LEFT_MARGIN, ScalarChart
 
 MIN_BUCKETS = 16
 MIN_HEIGHT = 14  # rows of a chart when many scroll
@@ -51,7 +52,7 @@ class ScalarCharts(VerticalScroll):
         wanted = [tag for tag in tags if tag in by_tag]
         self._keep_only(wanted)
         runs = sorted({info.run for info in snapshot.tags} | {s.run for s in snapshot.series})
-        colours = {run: run_colour(i) for i, run in enumerate(runs)}
+        colours = {run: line_colour(i) for i, run in enumerate(runs)}
         axis = XAxis(snapshot.x)
         for tag in wanted:
             chart = self.charts[tag]
