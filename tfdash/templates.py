@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tfdash import config_values as checks
 from tfdash.config import HOST_NAME_PATTERN, LOCAL_HOST, check_table
 from tfdash.config_lines import Fail, fail_in, read_toml
 from tfdash.errors import ConfigError, UsageError
@@ -148,7 +149,7 @@ def parse_template(name: str, table: Mapping[str, Any], base: Path, fail: Fail) 
     values = check_table(table, TEMPLATE_KEYS, f"jobs.{name}", partial(fail, where))
     if "command" not in values:
         raise fail(where, None, f'jobs.{name} has no command (add: command = "...")')
-    for key, value_check in (("env", _env_value), ("export", _string)):
+    for key, value_check in (("env", _env_value), ("export", checks.text)):
         if key in values:
             keys = dict.fromkeys(EXPORT_KEYS if key == "export" else values[key], value_check)
             error_at = partial(fail, (*where, key))
@@ -160,16 +161,8 @@ def parse_template(name: str, table: Mapping[str, Any], base: Path, fail: Fail) 
     return JobTemplate(name=name, **values)
 
 
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_describe(value)}")
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
 def _host(value: Any) -> str:
-    host = _string(value)
+    host = checks.text(value)
     if host != LOCAL_HOST and not HOST_NAME_PATTERN.fullmatch(host):
         raise ValueError(f"{host!r} is not a usable host name")
     return host
@@ -185,38 +178,26 @@ def _mode(value: Any) -> LaunchMode:
 
 def _env_value(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_describe(value)}")
+        raise ValueError(f"expected a string, got {checks.describe(value)}")
     return value
 
 
 def _table(value: Any) -> dict[str, Any]:
     """A sub-table, whose keys parse_template checks with their own lines."""
     if not isinstance(value, dict):
-        raise ValueError(f"expected a table, got {_describe(value)}")
+        raise ValueError(f"expected a table, got {checks.describe(value)}")
     return value
-
-
-def _idle_minutes(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10080:
-        raise ValueError(f"expected whole minutes from 0 (off) to 10080, got {_describe(value)}")
-    return value
-
-
-def _describe(value: Any) -> str:
-    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    kinds |= {list: "an array", dict: "a table"}
-    return f"{kinds.get(type(value), type(value).__name__)} ({value!r})"
 
 
 TEMPLATE_KEYS: dict[str, Callable[[Any], Any]] = {
     "host": _host,
-    "cwd": _string,
-    "command": _string,
+    "cwd": checks.text,
+    "command": checks.text,
     "env": _table,
-    "gpus": _string,
+    "gpus": checks.text,
     "mode": _mode,
-    "logdir": _string,
+    "logdir": checks.text,
     "export": _table,
-    "gpu_idle_minutes": _idle_minutes,
+    "gpu_idle_minutes": checks.idle_minutes,
 }
 """The keys of a [jobs.NAME] table and how each value is checked and converted."""
