@@ -80,7 +80,6 @@ class TfdashApp(JobWorkers):
         self.manager = manager
         self.log_settings = log_settings or LogSettings()
         self.scalar_settings = scalar_settings or ScalarSettings()
-        self._jobs_seen: dict[str, list[Job]] = {}
         self.focus_job = focus_job
         self.jobs_services = {session.name: JobsService(session) for session in manager.sessions}
         self._poll_wake: dict[str, asyncio.Event] = {}
@@ -219,7 +218,7 @@ class TfdashApp(JobWorkers):
         session = self.manager.get(host)
         metrics = JobMetrics(session, self.scalar_settings.table_tag)
         while metrics.unavailable is None:
-            jobs = self._jobs_seen.get(host)
+            jobs = self.main_screen.latest_jobs.get(host)
             if jobs is not None and session.status.state is HostState.CONNECTED:
                 for job_id, value in (await metrics.refresh(jobs)).items():
                     self.main_screen.jobs.show_metric(host, job_id, value)
@@ -238,7 +237,9 @@ class TfdashApp(JobWorkers):
         if not isinstance(self.screen, AlertsScreen):
             self.alert_inbox.mark_read()
             self.push_screen(
-                AlertsScreen(self.alert_inbox.services, self._open_alert_job, self._jobs_seen)
+                AlertsScreen(
+                    self.alert_inbox.services, self._open_alert_job, self.main_screen.latest_jobs
+                )
             )
 
     def _show_unread_alerts(self, count: int) -> None:
@@ -248,7 +249,7 @@ class TfdashApp(JobWorkers):
         self.main_screen.focus_job(job_id)
 
     def _deliver_jobs(self, host: str, jobs: list[Job]) -> None:
-        self._jobs_seen[host] = jobs
+        # The dashboard screen keeps the latest lists (its latest_jobs) for everyone.
         for screen in self._dashboard_screens():
             screen.show_jobs(host, jobs)
 

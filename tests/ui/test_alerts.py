@@ -77,7 +77,7 @@ async def test_alerts_raised_offline_are_shown_once_listed_and_detailed(
     again = dashboard(tfdash_home)
     notes_again = record_notifications(again, monkeypatch)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "local" in again._jobs_seen, "a jobs poll")
+        await wait_for(pilot, lambda: "local" in again.main_screen.latest_jobs, "a jobs poll")
         await pilot.pause(1.5)  # the alerts fetch after it, and another poll
         assert alert_notes(notes_again) == []
 

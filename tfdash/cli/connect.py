@@ -48,6 +48,18 @@ def host_config(name: str) -> Config:
     return Config() if name == LOCAL_HOST else load_config()
 
 
+def cli_session(name: str, args: argparse.Namespace) -> HostSession:
+    """A (not started, not reconnecting) session to host ``name`` for one command, asking
+    for passphrases on the terminal."""
+    return session_for(
+        name,
+        host_config(name),
+        local_home=paths.tfdash_home(args.home),
+        hooks=cli_hooks(),
+        reconnect=False,
+    )
+
+
 @asynccontextmanager
 async def host_session(args: argparse.Namespace) -> AsyncIterator[HostSession]:
     """A session to ``--host`` for one command.
@@ -56,13 +68,7 @@ async def host_session(args: argparse.Namespace) -> AsyncIterator[HostSession]:
     SSH session reconnects after a drop, so `logs -f` survives a flaky network.
     """
     name = getattr(args, "host", LOCAL_HOST)
-    session = session_for(
-        name,
-        host_config(name),
-        local_home=paths.tfdash_home(args.home),
-        hooks=cli_hooks(),
-        reconnect=False,
-    )
+    session = cli_session(name, args)
     try:
         await session.start()
         session.reconnect = name != LOCAL_HOST

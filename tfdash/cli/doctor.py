@@ -11,8 +11,7 @@ import argparse
 import json
 import sys
 
-from tfdash import paths
-from tfdash.cli.connect import ask_passphrase, cli_hooks, host_config
+from tfdash.cli.connect import ask_passphrase, cli_session
 from tfdash.config import LOCAL_HOST, load_config
 from tfdash.errors import ConnectionFailed
 from tfdash.services.doctor import (
@@ -25,7 +24,6 @@ from tfdash.services.doctor import (
     login_check,
     no_ssh_check,
 )
-from tfdash.transport.hosts import session_for
 
 MARKS = {True: "✔", False: "✘", None: "\u2013"}  # en dash
 
@@ -64,13 +62,7 @@ async def run_doctor(args: argparse.Namespace) -> int:
 
 async def agent_checks(name: str, args: argparse.Namespace) -> list[DoctorCheck]:
     """Bootstrap the agent and say hello, compare clocks, then run ``doctor.run``."""
-    session = session_for(
-        name,
-        host_config(name),
-        local_home=paths.tfdash_home(args.home),
-        hooks=cli_hooks(),
-        reconnect=False,
-    )
+    session = cli_session(name, args)
     try:
         try:
             await session.start()

@@ -87,7 +87,8 @@ class MainScreen(Screen[None]):
         # The highlighted job; hidden chart tabs do not follow it (they would cost streams).
         self._shown: tuple[HostSession | None, Job | None] = (None, None)
         self.status_bar = StatusBar(id="status")
-        # Host → its latest job list, for the templates screen's "last job" column.
+        # Host → its latest job list: the templates screen's "last job" column, the
+        # alerts list's job names, the App's metric poll.
         self.latest_jobs: dict[str, list[Job]] = {}
 
     def compose(self) -> ComposeResult:
